@@ -1,0 +1,109 @@
+#include "config.h"
+
+#include "stdiolink.h"
+
+static void
+check_roundtrip(const char *in, const char *expected)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = stdiolink_json_parse(in, -1, &error);
+	g_autofree char *out = NULL;
+
+	g_assert_no_error(error);
+	out = stdiolink_json_to_string(node, STDIOLINK_JSON_COMPACT);
+	g_assert_cmpstr(out, ==, expected);
+}
+
+static void
+test_json_numbers_func(void)
+{
+	check_roundtrip("[0.1, 5000, 5000.0, 1.5, -0.25, 1e3, 3000000000]",
+			"[0.1,5000,5000,1.5,-0.25,1000,3000000000]");
+	check_roundtrip("[1.2500001, 123456789.125]", "[1.2500001,123456789.125]");
+}
+
+static void
+test_json_sorted_keys_func(void)
+{
+	check_roundtrip("{\"b\":1,\"a\":{\"z\":true,\"B\":null},\"\\u00e9\":\"\\u00e9/\"}",
+			"{\"a\":{\"B\":null,\"z\":true},\"b\":1,\"\xc3\xa9\":\"\xc3\xa9/\"}");
+}
+
+static void
+test_json_escapes_func(void)
+{
+	check_roundtrip("[\"a\\\"b\\\\c\\n\\u0001\"]", "[\"a\\\"b\\\\c\\n\\u0001\"]");
+}
+
+static void
+test_json_pretty_func(void)
+{
+	g_autoptr(JsonNode) node = stdiolink_json_parse("{\"b\":[1,2],\"a\":{}}", -1, NULL);
+	g_autofree char *out = stdiolink_json_to_string(node, STDIOLINK_JSON_PRETTY);
+
+	g_assert_cmpstr(out, ==, "{\n    \"a\": {},\n    \"b\": [\n        1,\n        2\n    ]\n}\n");
+}
+
+static void
+test_json_parse_errors_func(void)
+{
+	const char *bad[] = {"", "{", "{\"a\":}", "\xff\xfe", "nul\0x"};
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(JsonNode) node = stdiolink_json_parse(bad[i], i == 4 ? 5 : -1, &error);
+
+		g_assert_null(node);
+		g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST);
+	}
+}
+
+static void
+test_json_equal_func(void)
+{
+	g_autoptr(JsonNode) a = stdiolink_json_parse("{\"x\":[1,\"s\",{\"y\":2.0}]}", -1, NULL);
+	g_autoptr(JsonNode) b = stdiolink_json_parse("{\"x\":[1.0,\"s\",{\"y\":2}]}", -1, NULL);
+	g_autoptr(JsonNode) c = stdiolink_json_parse("{\"x\":[1,\"s\",{\"y\":3}]}", -1, NULL);
+
+	g_assert_true(stdiolink_json_equal(a, b));
+	g_assert_false(stdiolink_json_equal(a, c));
+	g_assert_true(stdiolink_json_equal(NULL, NULL));
+	g_assert_false(stdiolink_json_equal(a, NULL));
+}
+
+static void
+test_json_ordered_members_func(void)
+{
+	g_autoptr(JsonNode) node = stdiolink_json_parse("{\"b\":1,\"a\":2,\"c\":3}", -1, NULL);
+	g_autoptr(GList) names = stdiolink_json_object_get_ordered_members(json_node_get_object(node));
+
+	g_assert_cmpstr(g_list_nth_data(names, 0), ==, "b");
+	g_assert_cmpstr(g_list_nth_data(names, 1), ==, "a");
+	g_assert_cmpstr(g_list_nth_data(names, 2), ==, "c");
+}
+
+static void
+test_error_codes_func(void)
+{
+	for (guint i = 0; i < STDIOLINK_ERROR_LAST; i++) {
+		const char *code = stdiolink_error_to_code(i);
+
+		g_assert_nonnull(code);
+		g_assert_cmpint(stdiolink_error_from_code(code), ==, i);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/json/numbers", test_json_numbers_func);
+	g_test_add_func("/json/sorted-keys", test_json_sorted_keys_func);
+	g_test_add_func("/json/escapes", test_json_escapes_func);
+	g_test_add_func("/json/pretty", test_json_pretty_func);
+	g_test_add_func("/json/parse-errors", test_json_parse_errors_func);
+	g_test_add_func("/json/equal", test_json_equal_func);
+	g_test_add_func("/json/ordered-members", test_json_ordered_members_func);
+	g_test_add_func("/error/codes", test_error_codes_func);
+	return g_test_run();
+}
