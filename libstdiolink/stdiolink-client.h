@@ -1,0 +1,33 @@
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define STDIOLINK_TYPE_CLIENT (stdiolink_client_get_type())
+G_DECLARE_FINAL_TYPE(StdiolinkClient, stdiolink_client, STDIOLINK, CLIENT, GObject)
+
+StdiolinkClient *stdiolink_client_new(const char *base_url);
+const char *stdiolink_client_get_base_url(StdiolinkClient *self);
+
+void stdiolink_client_request_async(StdiolinkClient *self,
+				    const char *method,
+				    const char *path_and_query,
+				    JsonNode *body,
+				    GCancellable *cancellable,
+				    GAsyncReadyCallback callback,
+				    gpointer user_data);
+JsonNode *stdiolink_client_request_finish(StdiolinkClient *self,
+					  GAsyncResult *res,
+					  guint *status,
+					  GError **error);
+JsonNode *stdiolink_client_request_finish_full(StdiolinkClient *self,
+					       GAsyncResult *res,
+					       guint *status,
+					       GBytes **raw_body,
+					       GError **error);
+
+char *stdiolink_client_escape_segment(const char *segment);
+
+G_END_DECLS

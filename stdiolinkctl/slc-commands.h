@@ -1,0 +1,40 @@
+#pragma once
+
+#include "slc-context.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SlcCommand SlcCommand;
+
+gboolean slc_commands_noun_has_verbs(const char *noun);
+const SlcCommand *slc_commands_lookup(const char *noun, const char *verb, GError **error);
+gboolean slc_commands_parse_args(const SlcCommand *command,
+				 GPtrArray *argv,
+				 SlcArgs *args,
+				 GError **error);
+gboolean slc_commands_run(const SlcCommand *command,
+			  SlcContext *ctx,
+			  SlcArgs *args,
+			  GError **error);
+gboolean slc_commands_print_help(const char *noun, GError **error);
+void slc_commands_print_usage_hint(void);
+
+/* shared by the project and instance commands */
+SlcTable *slc_instances_table_new(JsonArray *instances);
+
+/* the handlers, one file per noun (slc-cmd-<noun>.c) */
+gboolean slc_cmd_status(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_services_list(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_services_show(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_projects_list(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_projects_show(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_projects_validate(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_projects_start(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_projects_stop(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_instances_list(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_instances_show(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_instances_terminate(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_drivers_list(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_drivers_show(SlcContext *ctx, SlcArgs *args, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,391 @@
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+
+#include "slc-context.h"
+
+G_DEFINE_QUARK(slc-error-quark, slc_error)
+
+/**
+ * slc_error_to_exit_status:
+ * @error: the error a command failed with
+ *
+ * Returns: the exit status for @error: the code of an %SLC_ERROR, 1 for anything else
+ * (a %STDIOLINK_ERROR means the server said no)
+ */
+int
+slc_error_to_exit_status(const GError *error)
+{
+	if (error->domain == SLC_ERROR)
+		return error->code;
+	return SLC_ERROR_FAILED;
+}
+
+/**
+ * slc_args_clear:
+ * @args: parsed verb arguments
+ *
+ * Frees what slc_commands_parse_args() stored in @args.
+ */
+void
+slc_args_clear(SlcArgs *args)
+{
+	g_clear_pointer(&args->positional, g_strfreev);
+	g_clear_pointer(&args->project, g_free);
+	g_clear_pointer(&args->config, g_free);
+	g_clear_pointer(&args->config_file, g_free);
+}
+
+typedef struct {
+	GMainLoop *loop;
+	GAsyncResult *res;
+} SlcWait;
+
+static void
+request_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	SlcWait *wait = user_data;
+
+	wait->res = g_object_ref(res);
+	g_main_loop_quit(wait->loop);
+}
+
+static gboolean
+raw_is_json(GBytes *raw_body)
+{
+	g_autoptr(JsonNode) node = NULL;
+	gsize size = 0;
+	const char *data;
+
+	if (raw_body == NULL)
+		return FALSE;
+	data = g_bytes_get_data(raw_body, &size);
+	if (size == 0)
+		return FALSE;
+	node = stdiolink_json_parse(data, (gssize)size, NULL);
+	return node != NULL;
+}
+
+/**
+ * slc_context_request:
+ * @ctx: the context
+ * @method: the HTTP method
+ * @path: the escaped path and query, e.g. `/api/projects/demo`
+ * @body: (nullable): a JSON body
+ * @raw_body: (out) (optional) (transfer full): the response body as received
+ * @error: return location for a #GError
+ *
+ * Sends one request and runs the main loop until it is answered. A server error stays a
+ * %STDIOLINK_ERROR (and with `--json` its body is printed on stdout: it is the API's
+ * answer); a transport failure becomes %SLC_ERROR_UNREACHABLE with a hint on how to start
+ * the daemon.
+ *
+ * Returns: (transfer full) (nullable): the parsed body; %NULL for an empty body or on error
+ */
+JsonNode *
+slc_context_request(SlcContext *ctx,
+		    const char *method,
+		    const char *path,
+		    JsonNode *body,
+		    GBytes **raw_body,
+		    GError **error)
+{
+	SlcWait wait = {ctx->loop, NULL};
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(GBytes) raw = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	guint status = 0;
+
+	stdiolink_client_request_async(ctx->client, method, path, body, NULL,
+				       request_done_cb, &wait);
+	g_main_loop_run(ctx->loop);
+	node = stdiolink_client_request_finish_full(ctx->client, wait.res, &status, &raw,
+						    &local_error);
+	g_clear_object(&wait.res);
+
+	/* the daemon answered with an error */
+	if (local_error != NULL && local_error->domain == STDIOLINK_ERROR) {
+		if (ctx->json && status >= 400 && raw_is_json(raw))
+			slc_context_print_raw(ctx, raw);
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return NULL;
+	}
+
+	/* the daemon could not be reached or did not speak HTTP */
+	if (local_error != NULL) {
+		g_set_error(error,
+			    SLC_ERROR,
+			    SLC_ERROR_UNREACHABLE,
+			    /* TRANSLATORS: the first %s is a URL, the second why it failed */
+			    _("cannot reach stdiolinkd at %s: %s\n"
+			      "Is the daemon running? Start it with "
+			      "“systemctl --user start stdiolinkd” or “stdiolinkd”, "
+			      "or give its address with --url or STDIOLINK_URL."),
+			    ctx->url,
+			    local_error->message);
+		return NULL;
+	}
+
+	if (raw_body != NULL)
+		*raw_body = g_steal_pointer(&raw);
+	return g_steal_pointer(&node);
+}
+
+/**
+ * slc_context_print_raw:
+ * @ctx: the context
+ * @raw_body: (nullable): a response body
+ *
+ * Writes the body to stdout byte for byte, followed by a newline if it has none.
+ */
+void
+slc_context_print_raw(SlcContext *ctx, GBytes *raw_body)
+{
+	gsize size = 0;
+	const char *data;
+
+	if (raw_body == NULL)
+		return;
+	data = g_bytes_get_data(raw_body, &size);
+	if (size == 0)
+		return;
+	fwrite(data, 1, size, stdout);
+	if (data[size - 1] != '\n')
+		fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/**
+ * slc_context_print_table:
+ * @ctx: the context
+ * @table: a table
+ *
+ * Prints @table to stdout, coloured if the context allows it.
+ */
+void
+slc_context_print_table(SlcContext *ctx, SlcTable *table)
+{
+	g_autofree char *text = slc_table_render(table, ctx->colour);
+
+	fputs(text, stdout);
+}
+
+/**
+ * slc_context_action:
+ * @ctx: the context
+ * @method: the HTTP method
+ * @path: the escaped path and query
+ * @body: (nullable): a JSON body
+ * @answer: (out) (transfer full) (nullable): the parsed answer, %NULL if it was empty
+ * @error: return location for a #GError
+ *
+ * The shape of every command that changes something: send the request, print the answer
+ * verbatim with `--json`, and hand it to the caller for the human message.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+slc_context_action(SlcContext *ctx,
+		   const char *method,
+		   const char *path,
+		   JsonNode *body,
+		   JsonNode **answer,
+		   GError **error)
+{
+	g_autoptr(GBytes) raw = NULL;
+	g_autoptr(JsonNode) node = slc_context_request(ctx, method, path, body, &raw, error);
+
+	if (node == NULL && raw == NULL)
+		return FALSE;
+	if (ctx->json)
+		slc_context_print_raw(ctx, raw);
+	*answer = g_steal_pointer(&node);
+	return TRUE;
+}
+
+/**
+ * slc_context_show:
+ * @ctx: the context
+ * @path: the escaped path to GET
+ * @render: prints the human form of the answer
+ * @error: return location for a #GError
+ *
+ * The shape of every read-only command: GET @path, then print the body verbatim with
+ * `--json` or call @render.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+slc_context_show(SlcContext *ctx, const char *path, SlcRenderFunc render, GError **error)
+{
+	g_autoptr(GBytes) raw = NULL;
+	g_autoptr(JsonNode) node = slc_context_request(ctx, "GET", path, NULL, &raw, error);
+
+	if (node == NULL && raw == NULL)
+		return FALSE;
+	if (ctx->json) {
+		slc_context_print_raw(ctx, raw);
+		return TRUE;
+	}
+	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
+		g_set_error_literal(error,
+				    SLC_ERROR,
+				    SLC_ERROR_FAILED,
+				    _("the daemon sent an unexpected answer"));
+		return FALSE;
+	}
+	render(ctx, node);
+	return TRUE;
+}
+
+/**
+ * slc_json_lookup:
+ * @root: (nullable): a node
+ * @path: member names joined with `.`, e.g. `counts.projects.total`
+ *
+ * Returns: (transfer none) (nullable): the node at @path, %NULL if any step is missing
+ */
+JsonNode *
+slc_json_lookup(JsonNode *root, const char *path)
+{
+	g_auto(GStrv) steps = g_strsplit(path, ".", -1);
+	JsonNode *node = root;
+
+	for (guint i = 0; steps[i] != NULL; i++) {
+		if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+			return NULL;
+		node = json_object_get_member(json_node_get_object(node), steps[i]);
+	}
+	return node;
+}
+
+/**
+ * slc_json_get_string:
+ * @root: (nullable): a node
+ * @path: see slc_json_lookup()
+ *
+ * Returns: (nullable): the string at @path, %NULL if absent or not a string
+ */
+const char *
+slc_json_get_string(JsonNode *root, const char *path)
+{
+	JsonNode *node = slc_json_lookup(root, path);
+
+	return stdiolink_json_node_is_string(node) ? json_node_get_string(node) : NULL;
+}
+
+/**
+ * slc_json_get_array:
+ * @root: (nullable): a node
+ * @path: see slc_json_lookup()
+ *
+ * Returns: (transfer none) (nullable): the array at @path, %NULL if absent or another type
+ */
+JsonArray *
+slc_json_get_array(JsonNode *root, const char *path)
+{
+	JsonNode *node = slc_json_lookup(root, path);
+
+	if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
+		return NULL;
+	return json_node_get_array(node);
+}
+
+/**
+ * slc_json_display:
+ * @root: (nullable): a node
+ * @path: see slc_json_lookup()
+ *
+ * Returns: (transfer full): the value at @path as a table shows it: strings as they are,
+ * numbers in shortest form, booleans as a translated yes/no, objects and arrays as compact
+ * JSON, and `-` when there is no value
+ */
+char *
+slc_json_display(JsonNode *root, const char *path)
+{
+	JsonNode *node = slc_json_lookup(root, path);
+
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+		return g_strdup("-");
+	if (stdiolink_json_node_is_string(node))
+		return g_strdup(json_node_get_string(node));
+	if (stdiolink_json_node_is_bool(node))
+		return g_strdup(json_node_get_boolean(node) ? _("yes") : _("no"));
+	if (stdiolink_json_node_is_number(node))
+		return stdiolink_json_format_number(stdiolink_json_node_get_number(node));
+	return stdiolink_json_to_string(node, STDIOLINK_JSON_COMPACT);
+}
+
+/**
+ * slc_status_style:
+ * @status: (nullable): a status as the API spells it
+ *
+ * Returns: the colour a status is shown in
+ */
+SlcStyle
+slc_status_style(const char *status)
+{
+	if (g_strcmp0(status, "ok") == 0 || g_strcmp0(status, "running") == 0)
+		return SLC_STYLE_GOOD;
+	if (g_strcmp0(status, "starting") == 0)
+		return SLC_STYLE_WARN;
+	if (g_strcmp0(status, "invalid") == 0)
+		return SLC_STYLE_BAD;
+	if (g_strcmp0(status, "disabled") == 0 || g_strcmp0(status, "stopped") == 0)
+		return SLC_STYLE_DIM;
+	return SLC_STYLE_NONE;
+}
+
+/**
+ * slc_fields_add:
+ * @fields: a two-column table without headers
+ * @label: the translated label
+ * @value: (nullable): the value
+ * @style: the value's colour
+ *
+ * Adds one `label: value` line of a `show` command.
+ */
+void
+slc_fields_add(SlcTable *fields, const char *label, const char *value, SlcStyle style)
+{
+	/* TRANSLATORS: a label in "show" output, e.g. "Name:"; some languages want a space */
+	g_autofree char *with_colon = g_strdup_printf(_("%s:"), label);
+
+	slc_table_add_cell(fields, with_colon, SLC_STYLE_NONE);
+	slc_table_add_cell(fields, value, style);
+}
+
+/**
+ * slc_fields_add_status:
+ * @fields: a two-column table without headers
+ * @label: the translated label
+ * @root: (nullable): a node
+ * @path: see slc_json_lookup()
+ *
+ * Adds `label: status`, coloured by slc_status_style().
+ */
+void
+slc_fields_add_status(SlcTable *fields, const char *label, JsonNode *root, const char *path)
+{
+	const char *status = slc_json_get_string(root, path);
+
+	slc_fields_add(fields, label, status != NULL ? status : "-", slc_status_style(status));
+}
+
+/**
+ * slc_fields_add_json:
+ * @fields: a two-column table without headers
+ * @label: the translated label
+ * @root: (nullable): a node
+ * @path: see slc_json_lookup()
+ *
+ * Adds `label: value` with the value shown as slc_json_display() shows it.
+ */
+void
+slc_fields_add_json(SlcTable *fields, const char *label, JsonNode *root, const char *path)
+{
+	g_autofree char *value = slc_json_display(root, path);
+
+	slc_fields_add(fields, label, value, SLC_STYLE_NONE);
+}
