@@ -18,6 +18,9 @@ static const char *const error_codes[] = {
 	"terminate_timeout",
 	"scan_timeout",
 	"invalid_data",
+	"forbidden",
+	"misdirected_request",
+	"method_not_allowed",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(error_codes) == STDIOLINK_ERROR_LAST);

@@ -26,6 +26,9 @@ G_BEGIN_DECLS
  * @STDIOLINK_ERROR_TERMINATE_TIMEOUT: instances did not exit in time; HTTP 409
  * @STDIOLINK_ERROR_SCAN_TIMEOUT: a driver metadata export did not finish in time
  * @STDIOLINK_ERROR_INVALID_DATA: a file on disk is missing or does not parse
+ * @STDIOLINK_ERROR_FORBIDDEN: the request's origin is not allowed; HTTP 403
+ * @STDIOLINK_ERROR_MISDIRECTED: the request's Host is not one this daemon answers; HTTP 421
+ * @STDIOLINK_ERROR_METHOD_NOT_ALLOWED: the path exists with other methods; HTTP 405
  */
 typedef enum {
 	STDIOLINK_ERROR_INTERNAL,
@@ -40,6 +43,9 @@ typedef enum {
 	STDIOLINK_ERROR_TERMINATE_TIMEOUT,
 	STDIOLINK_ERROR_SCAN_TIMEOUT,
 	STDIOLINK_ERROR_INVALID_DATA,
+	STDIOLINK_ERROR_FORBIDDEN,
+	STDIOLINK_ERROR_MISDIRECTED,
+	STDIOLINK_ERROR_METHOD_NOT_ALLOWED,
 	STDIOLINK_ERROR_LAST
 } StdiolinkError;
 

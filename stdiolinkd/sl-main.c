@@ -1,16 +1,327 @@
 #include "config.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "sl-server.h"
 #include "stdiolink.h"
+
+#define LAG_PROBE_MS	 100
+#define LAG_WARN_US	 (50 * 1000)
+#define EXIT_USAGE	 2
+#define EXIT_FAILURE_RUN 1
+
+typedef struct {
+	GMainLoop *loop;
+	StdiolinkEngine *engine;
+	SlServer *server;
+	GLogLevelFlags log_threshold;
+	gint64 lag_expected_us;
+	gint64 lag_max_us;
+	gboolean shutting_down;
+	int exit_code;
+} SlDaemon;
+
+/* command-line values; NULL or -1 means "not given", so the file or default applies */
+static char *opt_data_root;
+static char *opt_host;
+static gint opt_port = -1;
+static char *opt_log_level;
+static char *opt_service_program;
+static char *opt_webui_dir;
+static gboolean opt_version;
+
+static const GOptionEntry option_entries[] = {
+	{"data-root", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data_root,
+	 /* TRANSLATORS: --help text */
+	 N_("Data root with services/, projects/, drivers/ and logs/ "
+	    "(default: $XDG_DATA_HOME/stdiolink)"),
+	 N_("DIR")},
+	{"host", 0, 0, G_OPTION_ARG_STRING, &opt_host,
+	 N_("Address to listen on (default 127.0.0.1)"), N_("ADDRESS")},
+	{"port", 'p', 0, G_OPTION_ARG_INT, &opt_port,
+	 N_("Port to listen on, 0 for any free port (default 6200)"), N_("PORT")},
+	{"log-level", 0, 0, G_OPTION_ARG_STRING, &opt_log_level,
+	 N_("debug, info, warn or error (default info)"), N_("LEVEL")},
+	{"service-program", 0, 0, G_OPTION_ARG_FILENAME, &opt_service_program,
+	 N_("Program that runs JavaScript services (stdiolink_service)"), N_("PATH")},
+	{"webui-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_webui_dir,
+	 N_("Folder of the web console (default <data root>/webui)"), N_("DIR")},
+	{"version", 'v', 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"),
+	 NULL},
+	{NULL},
+};
+
+/* ---- logging ------------------------------------------------------------------------------ */
+
+static char
+level_letter(GLogLevelFlags level)
+{
+	if (level & G_LOG_LEVEL_ERROR)
+		return 'C';
+	if (level & G_LOG_LEVEL_CRITICAL)
+		return 'E';
+	if (level & G_LOG_LEVEL_WARNING)
+		return 'W';
+	if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+		return 'I';
+	return 'D';
+}
+
+static const char *
+field_value(const GLogField *fields, gsize n_fields, const char *key)
+{
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_str_equal(fields[i].key, key))
+			return fields[i].value;
+	}
+	return NULL;
+}
+
+/* one readable line per message on stderr: `<ts> [I] text`, as the server log reads */
+static GLogWriterOutput
+log_writer_cb(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+	const char *message = field_value(fields, n_fields, "MESSAGE");
+	g_autofree char *ts = NULL;
+
+	if ((level & G_LOG_LEVEL_MASK) > daemon->log_threshold)
+		return G_LOG_WRITER_HANDLED;
+	if (g_log_writer_is_journald(fileno(stderr)))
+		return g_log_writer_journald(level, fields, n_fields, NULL);
+	ts = stdiolink_now_iso8601(TRUE);
+	fprintf(stderr, "%s [%c] %s\n", ts, level_letter(level), message != NULL ? message : "");
+	fflush(stderr);
+	return G_LOG_WRITER_HANDLED;
+}
+
+static gboolean
+parse_log_level(const char *name, GLogLevelFlags *threshold)
+{
+	if (g_strcmp0(name, "debug") == 0)
+		*threshold = G_LOG_LEVEL_DEBUG;
+	else if (g_strcmp0(name, "info") == 0)
+		*threshold = G_LOG_LEVEL_INFO;
+	else if (g_strcmp0(name, "warn") == 0)
+		*threshold = G_LOG_LEVEL_WARNING;
+	else if (g_strcmp0(name, "error") == 0)
+		*threshold = G_LOG_LEVEL_CRITICAL;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+/* ---- configuration ------------------------------------------------------------------------- */
+
+static char *
+resolve_data_root(void)
+{
+	if (opt_data_root != NULL)
+		return g_canonicalize_filename(opt_data_root, NULL);
+	return g_build_filename(g_get_user_data_dir(), "stdiolink", NULL);
+}
+
+/* command line > config.json > defaults; a flag that was not given never overrides */
+static gboolean
+apply_overrides(StdiolinkServerConfig *config, GError **error)
+{
+	if (opt_port != -1) {
+		if (opt_port < 0 || opt_port > 65535) {
+			g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    _("invalid port: %d"), opt_port);
+			return FALSE;
+		}
+		config->port = (guint)opt_port;
+	}
+	if (opt_host != NULL) {
+		if (*opt_host == '\0') {
+			g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+					    _("host cannot be empty"));
+			return FALSE;
+		}
+		g_free(config->host);
+		config->host = g_strdup(opt_host);
+	}
+	if (opt_log_level != NULL) {
+		g_free(config->log_level);
+		config->log_level = g_strdup(opt_log_level);
+	}
+	if (opt_service_program != NULL) {
+		g_free(config->service_program);
+		config->service_program = g_canonicalize_filename(opt_service_program, NULL);
+	}
+	if (opt_webui_dir != NULL) {
+		g_free(config->webui_dir);
+		config->webui_dir = g_strdup(opt_webui_dir);
+	}
+	return TRUE;
+}
+
+/* ---- main-loop lag ------------------------------------------------------------------------ */
+
+/*
+ * A timer that should fire every LAG_PROBE_MS: how late it fires is how long something
+ * held the loop. The status route reports it; a long stall is logged.
+ */
+static gboolean
+lag_probe_cb(gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+	gint64 now = g_get_monotonic_time();
+	gint64 lag = MAX(0, now - daemon->lag_expected_us);
+
+	daemon->lag_max_us = MAX(daemon->lag_max_us, lag);
+	stdiolink_engine_set_main_loop_lag(daemon->engine, lag, daemon->lag_max_us);
+	if (lag > LAG_WARN_US)
+		g_warning("main loop stalled for %" G_GINT64_FORMAT " ms", lag / 1000);
+	daemon->lag_expected_us = now + LAG_PROBE_MS * 1000;
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+static void
+shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!stdiolink_engine_shutdown_finish(STDIOLINK_ENGINE(source), res, &error))
+		g_warning("shutdown: %s", error->message);
+	g_message("stopped");
+	g_main_loop_quit(daemon->loop);
+}
+
+static gboolean
+quit_signal_cb(gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+
+	if (daemon->shutting_down) {
+		g_message("second signal: exiting now");
+		g_main_loop_quit(daemon->loop);
+		return G_SOURCE_REMOVE;
+	}
+	daemon->shutting_down = TRUE;
+	g_message("shutting down: stopping instances");
+	if (daemon->server != NULL)
+		sl_server_disconnect(daemon->server);
+	stdiolink_engine_shutdown_async(daemon->engine, NULL, shutdown_done_cb, daemon);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+	const StdiolinkServerConfig *config = stdiolink_engine_get_config(daemon->engine);
+	g_autoptr(GError) error = NULL;
+
+	if (!stdiolink_engine_load_finish(daemon->engine, res, &error)) {
+		g_printerr(_("Error: %s\n"), error->message);
+		daemon->exit_code = EXIT_FAILURE_RUN;
+		g_main_loop_quit(daemon->loop);
+		return;
+	}
+
+	daemon->server = sl_server_new(daemon->engine);
+	if (!sl_server_listen(daemon->server, config->host, config->port, &error)) {
+		g_printerr(_("Error: failed to listen on %s:%u: %s\n"), config->host, config->port,
+			   error->message);
+		daemon->exit_code = EXIT_FAILURE_RUN;
+		g_main_loop_quit(daemon->loop);
+		return;
+	}
+	stdiolink_engine_set_listen_port(daemon->engine, sl_server_get_port(daemon->server));
+
+	/* tests and scripts read this line to learn the port chosen for --port=0 */
+	g_print("stdiolinkd: listening on http://%s:%u\n", config->host,
+		sl_server_get_port(daemon->server));
+	fflush(stdout);
+	g_message("HTTP server listening on %s:%u", config->host,
+		  sl_server_get_port(daemon->server));
+}
+
+static gboolean
+parse_options(int *argc, char ***argv, GError **error)
+{
+	g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+
+	/* TRANSLATORS: one-line summary in --help */
+	g_option_context_set_summary(context,
+				     _("Supervise stdio device drivers and the services that use "
+				       "them, and serve them over HTTP."));
+	g_option_context_set_description(
+	    context, _("The daemon reads <data root>/config.json; command-line options override "
+		       "it.\nSee stdiolinkd(8) for the configuration keys and the HTTP API."));
+	g_option_context_add_main_entries(context, option_entries, GETTEXT_PACKAGE);
+	return g_option_context_parse(context, argc, argv, error);
+}
+
+static int
+run(SlDaemon *daemon)
+{
+	g_autoptr(StdiolinkServerConfig) config = stdiolink_server_config_new_default();
+	g_autofree char *data_root = resolve_data_root();
+	g_autofree char *self_path = g_file_read_link("/proc/self/exe", NULL);
+	g_autofree char *self_dir = self_path != NULL ? g_path_get_dirname(self_path) : NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!stdiolink_server_config_load(data_root, config, &error) ||
+	    !apply_overrides(config, &error)) {
+		g_printerr(_("Error: %s\n"), error->message);
+		return EXIT_USAGE;
+	}
+	if (!parse_log_level(config->log_level, &daemon->log_threshold)) {
+		g_printerr(_("Error: invalid log level: %s\n"), config->log_level);
+		return EXIT_USAGE;
+	}
+
+	daemon->loop = g_main_loop_new(NULL, FALSE);
+	daemon->engine = stdiolink_engine_new(data_root, config, self_dir);
+	g_message("data root %s", data_root);
+
+	g_unix_signal_add(SIGTERM, quit_signal_cb, daemon);
+	g_unix_signal_add(SIGINT, quit_signal_cb, daemon);
+	daemon->lag_expected_us = g_get_monotonic_time() + LAG_PROBE_MS * 1000;
+	g_timeout_add(LAG_PROBE_MS, lag_probe_cb, daemon);
+
+	stdiolink_engine_load_async(daemon->engine, NULL, loaded_cb, daemon);
+	g_main_loop_run(daemon->loop);
+
+	g_clear_object(&daemon->server);
+	g_clear_object(&daemon->engine);
+	g_main_loop_unref(daemon->loop);
+	return daemon->exit_code;
+}
 
 int
 main(int argc, char **argv)
 {
+	SlDaemon daemon = {.log_threshold = G_LOG_LEVEL_INFO};
+	g_autoptr(GError) error = NULL;
+
 	setlocale(LC_ALL, "");
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
-	return 0;
+	g_log_set_writer_func(log_writer_cb, &daemon, NULL);
+
+	if (!parse_options(&argc, &argv, &error)) {
+		g_printerr(_("Error: %s\n"), error->message);
+		return EXIT_USAGE;
+	}
+	if (opt_version) {
+		g_print("stdiolinkd %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (argc > 1) {
+		g_printerr(_("Error: unknown argument: %s\n"), argv[1]);
+		return EXIT_USAGE;
+	}
+	return run(&daemon);
 }

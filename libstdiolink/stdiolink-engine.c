@@ -1,0 +1,1608 @@
+#include "config.h"
+
+#include <sys/utsname.h>
+
+#include "stdiolink-driver.h"
+#include "stdiolink-engine.h"
+#include "stdiolink-error.h"
+#include "stdiolink-json.h"
+#include "stdiolink-project.h"
+#include "stdiolink-schema.h"
+#include "stdiolink-service.h"
+#include "stdiolink-util.h"
+
+/*
+ * The engine owns every piece of state the daemon serves: services, projects, drivers and
+ * the instance manager. It lives on the thread that runs the main loop and is only changed
+ * there; file reads and writes run in worker threads on private copies and are committed
+ * back here in one step.
+ */
+
+/* after the grace period SIGKILL is sent; this is how long a killed process may take to go */
+#define STOP_MARGIN_MS 2000
+
+struct _StdiolinkEngine {
+	GObject parent_instance;
+
+	char *data_root;
+	char *services_dir;
+	char *projects_dir;
+	char *drivers_dir;
+	char *logs_dir;
+	char *self_exe_dir;
+	StdiolinkServerConfig *config;
+
+	StdiolinkEventBus *bus;
+	StdiolinkInstanceManager *instances;
+
+	GHashTable *services; /* id -> StdiolinkService */
+	GHashTable *projects; /* id -> StdiolinkProject */
+	GHashTable *drivers;  /* id -> StdiolinkDriver */
+	GHashTable *busy;     /* project ids with a mutation in progress */
+
+	GDateTime *started_at;
+	gint64 started_mono_us;
+	char *platform;
+	guint listen_port;
+	gint64 lag_last_us;
+	gint64 lag_max_us;
+};
+
+G_DEFINE_FINAL_TYPE(StdiolinkEngine, stdiolink_engine, G_TYPE_OBJECT)
+
+static void
+stdiolink_engine_finalize(GObject *object)
+{
+	StdiolinkEngine *self = STDIOLINK_ENGINE(object);
+
+	g_hash_table_unref(self->services);
+	g_hash_table_unref(self->projects);
+	g_hash_table_unref(self->drivers);
+	g_hash_table_unref(self->busy);
+	g_clear_object(&self->instances);
+	g_clear_object(&self->bus);
+	g_clear_pointer(&self->config, stdiolink_server_config_free);
+	g_clear_pointer(&self->started_at, g_date_time_unref);
+	g_free(self->data_root);
+	g_free(self->services_dir);
+	g_free(self->projects_dir);
+	g_free(self->drivers_dir);
+	g_free(self->logs_dir);
+	g_free(self->self_exe_dir);
+	g_free(self->platform);
+	G_OBJECT_CLASS(stdiolink_engine_parent_class)->finalize(object);
+}
+
+static void
+stdiolink_engine_class_init(StdiolinkEngineClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = stdiolink_engine_finalize;
+}
+
+static void
+stdiolink_engine_init(StdiolinkEngine *self)
+{
+	self->services = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->projects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->drivers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->started_at = g_date_time_new_now_utc();
+	self->started_mono_us = g_get_monotonic_time();
+}
+
+/**
+ * stdiolink_engine_new:
+ * @data_root: absolute path of the data root
+ * @config: the effective server configuration (CLI overrides already applied)
+ * @self_exe_dir: (nullable): folder of the daemon executable, for the service program lookup
+ *
+ * Returns: (transfer full): an engine with no services or projects; call
+ *   stdiolink_engine_load_async() to read the data root
+ */
+StdiolinkEngine *
+stdiolink_engine_new(const char *data_root,
+		     const StdiolinkServerConfig *config,
+		     const char *self_exe_dir)
+{
+	StdiolinkEngine *self = g_object_new(STDIOLINK_TYPE_ENGINE, NULL);
+	g_autofree char *events_log = NULL;
+
+	self->data_root = g_strdup(data_root);
+	self->services_dir = g_build_filename(data_root, "services", NULL);
+	self->projects_dir = g_build_filename(data_root, "projects", NULL);
+	self->drivers_dir = g_build_filename(data_root, "drivers", NULL);
+	self->logs_dir = g_build_filename(data_root, "logs", NULL);
+	self->self_exe_dir = g_strdup(self_exe_dir);
+	self->config = stdiolink_server_config_copy(config);
+
+	events_log = g_build_filename(self->logs_dir, "events.jsonl", NULL);
+	self->bus = stdiolink_event_bus_new(events_log);
+	self->instances = stdiolink_instance_manager_new(self->bus,
+							 data_root,
+							 (guint)config->stop_grace_ms,
+							 config->log_max_bytes,
+							 (guint)config->log_max_files);
+	return self;
+}
+
+const char *
+stdiolink_engine_get_data_root(StdiolinkEngine *self)
+{
+	return self->data_root;
+}
+
+const StdiolinkServerConfig *
+stdiolink_engine_get_config(StdiolinkEngine *self)
+{
+	return self->config;
+}
+
+StdiolinkEventBus *
+stdiolink_engine_get_event_bus(StdiolinkEngine *self)
+{
+	return self->bus;
+}
+
+StdiolinkInstanceManager *
+stdiolink_engine_get_instance_manager(StdiolinkEngine *self)
+{
+	return self->instances;
+}
+
+/**
+ * stdiolink_engine_set_listen_port:
+ * @self: the engine
+ * @port: the port the daemon really listens on
+ *
+ * With `--port=0` the kernel picks the port; the status reports the real one.
+ */
+void
+stdiolink_engine_set_listen_port(StdiolinkEngine *self, guint port)
+{
+	self->listen_port = port;
+}
+
+/**
+ * stdiolink_engine_set_main_loop_lag:
+ * @self: the engine
+ * @last_us: how late the last lag probe fired
+ * @max_us: the worst lateness seen since start
+ *
+ * Stores the daemon's own measurement so that the status can report it.
+ */
+void
+stdiolink_engine_set_main_loop_lag(StdiolinkEngine *self, gint64 last_us, gint64 max_us)
+{
+	self->lag_last_us = last_us;
+	self->lag_max_us = max_us;
+}
+
+/* ---- loading ----------------------------------------------------------------------- */
+
+typedef struct {
+	char *services_dir;
+	char *projects_dir;
+	char *drivers_dir;
+	char *logs_dir;
+	GPtrArray *services;
+	GPtrArray *projects;
+	GPtrArray *drivers;
+	StdiolinkServiceScanStats service_stats;
+	StdiolinkDriverScanStats driver_stats;
+	char *platform;
+} LoadData;
+
+static void
+load_data_free(LoadData *data)
+{
+	g_free(data->services_dir);
+	g_free(data->projects_dir);
+	g_free(data->drivers_dir);
+	g_free(data->logs_dir);
+	g_clear_pointer(&data->services, g_ptr_array_unref);
+	g_clear_pointer(&data->projects, g_ptr_array_unref);
+	g_clear_pointer(&data->drivers, g_ptr_array_unref);
+	g_free(data->platform);
+	g_free(data);
+}
+
+static char *
+read_platform(void)
+{
+	g_autofree char *os_release = NULL;
+	g_autofree char *os_id = NULL;
+	struct utsname uts;
+
+	/* os-release ID, as the earlier server reported it, e.g. "debian x86_64" */
+	if (g_file_get_contents("/etc/os-release", &os_release, NULL, NULL)) {
+		g_auto(GStrv) lines = g_strsplit(os_release, "\n", -1);
+
+		for (guint i = 0; lines[i] != NULL && os_id == NULL; i++) {
+			if (g_str_has_prefix(lines[i], "ID="))
+				os_id = g_shell_unquote(lines[i] + 3, NULL);
+		}
+	}
+	if (uname(&uts) != 0)
+		return g_strdup(os_id != NULL ? os_id : "linux");
+	return g_strdup_printf("%s %s", os_id != NULL ? os_id : "linux", uts.machine);
+}
+
+static StdiolinkService *
+find_service_in(GPtrArray *services, const char *id)
+{
+	for (guint i = 0; i < services->len; i++) {
+		StdiolinkService *svc = g_ptr_array_index(services, i);
+
+		if (g_strcmp0(stdiolink_service_get_id(svc), id) == 0)
+			return svc;
+	}
+	return NULL;
+}
+
+static void
+validate_against(StdiolinkProject *project, StdiolinkService *svc)
+{
+	if (!stdiolink_project_get_valid(project) && stdiolink_project_get_error(project) != NULL &&
+	    stdiolink_project_is_load_error(project))
+		return;
+	stdiolink_project_validate(project,
+				   svc != NULL ? stdiolink_service_get_id(svc) : NULL,
+				   svc != NULL ? stdiolink_service_get_schema(svc) : NULL);
+}
+
+/* runs in a worker thread: touches only the task data */
+static void
+load_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	LoadData *data = task_data;
+	const char *dirs[] = {data->services_dir, data->projects_dir, data->logs_dir};
+
+	/* the daemon creates these three, never drivers/ */
+	for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+		if (g_mkdir_with_parents(dirs[i], 0755) != 0) {
+			g_task_return_new_error(task, STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL,
+						"cannot create directory %s: %s", dirs[i],
+						g_strerror(errno));
+			return;
+		}
+	}
+
+	data->services = stdiolink_service_scan(data->services_dir, &data->service_stats);
+	data->projects = stdiolink_project_load_all(data->projects_dir);
+	for (guint i = 0; i < data->projects->len; i++) {
+		StdiolinkProject *project = g_ptr_array_index(data->projects, i);
+		const char *service_id = stdiolink_project_get_service_id(project);
+
+		validate_against(project, find_service_in(data->services, service_id));
+	}
+	data->drivers = stdiolink_driver_catalog_load(data->drivers_dir, &data->driver_stats);
+	data->platform = read_platform();
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+commit_load(StdiolinkEngine *self, LoadData *data)
+{
+	guint valid = 0;
+
+	g_hash_table_remove_all(self->services);
+	for (guint i = 0; i < data->services->len; i++) {
+		StdiolinkService *svc = g_ptr_array_index(data->services, i);
+
+		g_hash_table_insert(self->services, g_strdup(stdiolink_service_get_id(svc)),
+				    g_object_ref(svc));
+	}
+	g_hash_table_remove_all(self->projects);
+	for (guint i = 0; i < data->projects->len; i++) {
+		StdiolinkProject *project = g_ptr_array_index(data->projects, i);
+
+		if (stdiolink_project_get_valid(project))
+			valid++;
+		g_hash_table_insert(self->projects, g_strdup(stdiolink_project_get_id(project)),
+				    g_object_ref(project));
+	}
+	g_hash_table_remove_all(self->drivers);
+	for (guint i = 0; i < data->drivers->len; i++) {
+		StdiolinkDriver *drv = g_ptr_array_index(data->drivers, i);
+
+		g_hash_table_replace(self->drivers, g_strdup(stdiolink_driver_get_id(drv)),
+				     g_object_ref(drv));
+	}
+	g_free(self->platform);
+	self->platform = g_steal_pointer(&data->platform);
+
+	g_message("services: %u loaded, %u failed", data->service_stats.loaded_services,
+		  data->service_stats.failed_services);
+	g_message("drivers: %u loaded", g_hash_table_size(self->drivers));
+	g_message("projects: %u loaded, %u invalid", valid, data->projects->len - valid);
+}
+
+static void
+load_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	StdiolinkEngine *self = STDIOLINK_ENGINE(source);
+	g_autoptr(GTask) task = user_data;
+	LoadData *data = g_task_get_task_data(G_TASK(res));
+	g_autoptr(GError) error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	commit_load(self, data);
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * stdiolink_engine_load_async:
+ * @self: the engine
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on the calling thread when done
+ * @user_data: for @callback
+ *
+ * Creates the data root's folders, scans services, loads and validates projects and reads
+ * the driver catalogue, all in a worker thread; the result replaces the engine's state in
+ * one step on the calling thread.
+ */
+void
+stdiolink_engine_load_async(StdiolinkEngine *self,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	g_autoptr(GTask) worker = NULL;
+	LoadData *data = g_new0(LoadData, 1);
+
+	g_task_set_source_tag(task, stdiolink_engine_load_async);
+	data->services_dir = g_strdup(self->services_dir);
+	data->projects_dir = g_strdup(self->projects_dir);
+	data->drivers_dir = g_strdup(self->drivers_dir);
+	data->logs_dir = g_strdup(self->logs_dir);
+
+	/* the worker task carries the caller's task as its callback data */
+	worker = g_task_new(self, cancellable, load_done_cb, g_steal_pointer(&task));
+	g_task_set_task_data(worker, data, (GDestroyNotify)load_data_free);
+	g_task_run_in_thread(worker, load_thread);
+}
+
+gboolean
+stdiolink_engine_load_finish(StdiolinkEngine *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+static JsonNode *
+take_object(JsonObject *object)
+{
+	JsonNode *node = json_node_init_object(json_node_alloc(), object);
+
+	json_object_unref(object);
+	return node;
+}
+
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ids of a table in code-point order, the order of every collection the API returns */
+static GPtrArray *
+sorted_keys(GHashTable *table)
+{
+	GPtrArray *keys = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, table);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		g_ptr_array_add(keys, key);
+	g_ptr_array_sort(keys, compare_strings);
+	return keys;
+}
+
+static StdiolinkService *
+lookup_service(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkService *svc = id != NULL ? g_hash_table_lookup(self->services, id) : NULL;
+
+	if (svc == NULL)
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_NOT_FOUND,
+				    "service not found");
+	return svc;
+}
+
+static StdiolinkProject *
+lookup_project(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkProject *project = id != NULL ? g_hash_table_lookup(self->projects, id) : NULL;
+
+	if (project == NULL)
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_NOT_FOUND,
+				    "project not found");
+	return project;
+}
+
+static gboolean
+check_not_busy(StdiolinkEngine *self, const char *id, GError **error)
+{
+	if (g_hash_table_contains(self->busy, id)) {
+		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_PROJECT_BUSY,
+			    "project operation already in progress: %s", id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static JsonNode *
+project_json(StdiolinkEngine *self, StdiolinkProject *project)
+{
+	const char *id = stdiolink_project_get_id(project);
+
+	return stdiolink_project_to_json(project,
+					 stdiolink_instance_manager_count_live(self->instances, id));
+}
+
+static guint
+count_projects_of(StdiolinkEngine *self, const char *service_id)
+{
+	GHashTableIter iter;
+	gpointer value;
+	guint n = 0;
+
+	g_hash_table_iter_init(&iter, self->projects);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		if (g_strcmp0(stdiolink_project_get_service_id(value), service_id) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void
+validate_in_place(StdiolinkEngine *self, StdiolinkProject *project)
+{
+	StdiolinkService *svc =
+	    g_hash_table_lookup(self->services, stdiolink_project_get_service_id(project));
+
+	stdiolink_project_validate(project,
+				   svc != NULL ? stdiolink_service_get_id(svc) : NULL,
+				   svc != NULL ? stdiolink_service_get_schema(svc) : NULL);
+}
+
+/* ---- server status ------------------------------------------------------------------ */
+
+static JsonObject *
+status_counts(StdiolinkEngine *self)
+{
+	JsonObject *counts = json_object_new();
+	JsonObject *projects = json_object_new();
+	JsonObject *instances = json_object_new();
+	guint live = stdiolink_instance_manager_count_live(self->instances, NULL);
+	guint valid = 0, enabled = 0, total = g_hash_table_size(self->projects);
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, self->projects);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		if (stdiolink_project_get_valid(value))
+			valid++;
+		if (stdiolink_project_get_enabled(value))
+			enabled++;
+	}
+	json_object_set_int_member(projects, "total", total);
+	json_object_set_int_member(projects, "valid", valid);
+	json_object_set_int_member(projects, "invalid", total - valid);
+	json_object_set_int_member(projects, "enabled", enabled);
+	json_object_set_int_member(projects, "disabled", total - enabled);
+
+	/* the earlier server counted starting instances as running; keep that */
+	json_object_set_int_member(instances, "total", live);
+	json_object_set_int_member(instances, "running", live);
+
+	json_object_set_int_member(counts, "services", g_hash_table_size(self->services));
+	json_object_set_object_member(counts, "projects", projects);
+	json_object_set_object_member(counts, "instances", instances);
+	json_object_set_int_member(counts, "drivers", g_hash_table_size(self->drivers));
+	return counts;
+}
+
+/**
+ * stdiolink_engine_get_status:
+ * @self: the engine
+ *
+ * Returns: (transfer full): the body of `GET /api/server/status`
+ */
+JsonNode *
+stdiolink_engine_get_status(StdiolinkEngine *self)
+{
+	JsonObject *root = json_object_new();
+	JsonObject *system = json_object_new();
+	JsonObject *loop = json_object_new();
+	g_autofree char *started = stdiolink_time_to_iso8601(self->started_at, FALSE);
+	g_autofree char *program = stdiolink_server_config_find_service_program(
+	    self->config, self->data_root, self->self_exe_dir);
+	gint64 uptime_ms = (g_get_monotonic_time() - self->started_mono_us) / 1000;
+
+	json_object_set_string_member(root, "status", "ok");
+	json_object_set_string_member(root, "version", PACKAGE_VERSION);
+	json_object_set_int_member(root, "uptimeMs", uptime_ms);
+	json_object_set_string_member(root, "startedAt", started);
+	json_object_set_string_member(root, "host", self->config->host);
+	json_object_set_int_member(root, "port",
+				   self->listen_port != 0 ? self->listen_port : self->config->port);
+	json_object_set_string_member(root, "dataRoot", self->data_root);
+	json_object_set_string_member(root, "serviceProgram", program != NULL ? program : "");
+	json_object_set_object_member(root, "counts", status_counts(self));
+
+	json_object_set_string_member(system, "platform",
+				      self->platform != NULL ? self->platform : "linux");
+	json_object_set_int_member(system, "cpuCores", g_get_num_processors());
+	json_object_set_object_member(root, "system", system);
+
+	/* our own health figure: how late the main loop ran its probe timer */
+	json_object_set_double_member(loop, "lagMs", self->lag_last_us / 1000.0);
+	json_object_set_double_member(loop, "maxLagMs", self->lag_max_us / 1000.0);
+	json_object_set_object_member(root, "mainLoop", loop);
+	return take_object(root);
+}
+
+/* ---- services ---------------------------------------------------------------------- */
+
+/**
+ * stdiolink_engine_list_services:
+ * @self: the engine
+ *
+ * Returns: (transfer full): `{"services": [...]}` in id order
+ */
+JsonNode *
+stdiolink_engine_list_services(StdiolinkEngine *self)
+{
+	g_autoptr(GPtrArray) ids = sorted_keys(self->services);
+	JsonObject *root = json_object_new();
+	JsonArray *list = json_array_new();
+
+	for (guint i = 0; i < ids->len; i++) {
+		StdiolinkService *svc = g_hash_table_lookup(self->services, ids->pdata[i]);
+
+		json_array_add_element(list,
+				       stdiolink_service_to_list_json(svc, self->data_root,
+								      count_projects_of(self, ids->pdata[i])));
+	}
+	json_object_set_array_member(root, "services", list);
+	return take_object(root);
+}
+
+static GPtrArray *
+project_ids_of(StdiolinkEngine *self, const char *service_id)
+{
+	g_autoptr(GPtrArray) ids = sorted_keys(self->projects);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; i < ids->len; i++) {
+		StdiolinkProject *project = g_hash_table_lookup(self->projects, ids->pdata[i]);
+
+		if (g_strcmp0(stdiolink_project_get_service_id(project), service_id) == 0)
+			g_ptr_array_add(out, ids->pdata[i]);
+	}
+	g_ptr_array_add(out, NULL);
+	return out;
+}
+
+/**
+ * stdiolink_engine_get_service:
+ * @self: the engine
+ * @id: a service id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the service detail, or %NULL if unknown
+ */
+JsonNode *
+stdiolink_engine_get_service(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkService *svc = lookup_service(self, id, error);
+	g_autoptr(GPtrArray) projects = NULL;
+
+	if (svc == NULL)
+		return NULL;
+	projects = project_ids_of(self, id);
+	return stdiolink_service_to_detail_json(svc, self->data_root,
+						(const char *const *)projects->pdata);
+}
+
+static JsonObject *
+require_object_member(JsonObject *body, const char *member, GError **error)
+{
+	JsonObject *object = stdiolink_json_object_get_object(body, member);
+
+	if (object == NULL)
+		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+			    "missing required object field: %s", member);
+	return object;
+}
+
+/**
+ * stdiolink_engine_validate_schema:
+ * @self: the engine
+ * @id: a service id (only checked for existence)
+ * @body: the request body with a `schema` object
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): `{"valid":true,"fields":[...]}` (plus `warnings` when the schema
+ *   has constructs that are accepted but ignored) or `{"valid":false,"error":...}`
+ */
+JsonNode *
+stdiolink_engine_validate_schema(StdiolinkEngine *self,
+				 const char *id,
+				 JsonObject *body,
+				 GError **error)
+{
+	JsonObject *schema_json;
+	JsonObject *root;
+	g_autoptr(StdiolinkSchema) schema = NULL;
+	g_autoptr(GError) parse_error = NULL;
+	const char *const *warnings;
+
+	if (lookup_service(self, id, error) == NULL)
+		return NULL;
+	schema_json = require_object_member(body, "schema", error);
+	if (schema_json == NULL)
+		return NULL;
+
+	root = json_object_new();
+	schema = stdiolink_schema_new_from_json(schema_json, &parse_error);
+	if (schema == NULL) {
+		json_object_set_boolean_member(root, "valid", FALSE);
+		json_object_set_string_member(root, "error", parse_error->message);
+		return take_object(root);
+	}
+	json_object_set_boolean_member(root, "valid", TRUE);
+	json_object_set_member(root, "fields", stdiolink_schema_to_json(schema));
+	warnings = stdiolink_schema_get_warnings(schema);
+	if (warnings != NULL && warnings[0] != NULL) {
+		JsonArray *list = json_array_new();
+
+		for (guint i = 0; warnings[i] != NULL; i++)
+			json_array_add_string_element(list, warnings[i]);
+		json_object_set_array_member(root, "warnings", list);
+	}
+	return take_object(root);
+}
+
+static JsonArray *
+strv_to_array(GStrv strv)
+{
+	JsonArray *array = json_array_new();
+
+	for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
+		json_array_add_string_element(array, strv[i]);
+	return array;
+}
+
+/**
+ * stdiolink_engine_generate_defaults:
+ * @self: the engine
+ * @id: a service id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the service's top-level defaults and its required and optional
+ *   field names, in schema order
+ */
+JsonNode *
+stdiolink_engine_generate_defaults(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkService *svc = lookup_service(self, id, error);
+	StdiolinkSchema *schema;
+	g_auto(GStrv) required = NULL;
+	g_auto(GStrv) optional = NULL;
+	JsonObject *root;
+
+	if (svc == NULL)
+		return NULL;
+	schema = stdiolink_service_get_schema(svc);
+	required = stdiolink_schema_get_required_fields(schema);
+	optional = stdiolink_schema_get_optional_fields(schema);
+
+	root = json_object_new();
+	json_object_set_string_member(root, "serviceId", id);
+	json_object_set_object_member(root, "config", stdiolink_schema_generate_defaults(schema));
+	json_object_set_array_member(root, "requiredFields", strv_to_array(required));
+	json_object_set_array_member(root, "optionalFields", strv_to_array(optional));
+	return take_object(root);
+}
+
+/**
+ * stdiolink_engine_validate_config:
+ * @self: the engine
+ * @id: a service id
+ * @body: the request body with a `config` object
+ * @error: return location for a #GError
+ *
+ * Validates exactly as a project's configuration is validated (defaults filled first), so
+ * that this endpoint and project saves never disagree.
+ *
+ * Returns: (transfer full): the verdict, with `filledConfig` when valid
+ */
+JsonNode *
+stdiolink_engine_validate_config(StdiolinkEngine *self,
+				 const char *id,
+				 JsonObject *body,
+				 GError **error)
+{
+	StdiolinkService *svc = lookup_service(self, id, error);
+	g_autoptr(StdiolinkValidation) result = NULL;
+	JsonObject *config;
+	JsonObject *root;
+	JsonObject *entry;
+	JsonArray *errors;
+
+	if (svc == NULL)
+		return NULL;
+	config = require_object_member(body, "config", error);
+	if (config == NULL)
+		return NULL;
+
+	result = stdiolink_schema_validate(stdiolink_service_get_schema(svc), config);
+	root = json_object_new();
+	json_object_set_boolean_member(root, "valid", result->valid);
+	if (result->valid) {
+		json_object_set_object_member(root, "filledConfig", json_object_ref(result->filled));
+		return take_object(root);
+	}
+	json_object_set_string_member(root, "errorField", result->error_field);
+	json_object_set_string_member(root, "errorMessage", result->error_message);
+	entry = json_object_new();
+	json_object_set_string_member(entry, "field", result->error_field);
+	json_object_set_string_member(entry, "message", result->error_message);
+	errors = json_array_new();
+	json_array_add_object_element(errors, entry);
+	json_object_set_array_member(root, "errors", errors);
+	return take_object(root);
+}
+
+/* ---- projects: queries -------------------------------------------------------------- */
+
+static gboolean
+project_matches(StdiolinkEngine *self, StdiolinkProject *project, const StdiolinkProjectQuery *q)
+{
+	const char *id = stdiolink_project_get_id(project);
+	guint live = stdiolink_instance_manager_count_live(self->instances, id);
+
+	if (q->service_id != NULL && *q->service_id != '\0' &&
+	    g_strcmp0(q->service_id, stdiolink_project_get_service_id(project)) != 0)
+		return FALSE;
+	if (q->status != NULL && *q->status != '\0' &&
+	    g_strcmp0(q->status, stdiolink_project_status(project, live)) != 0)
+		return FALSE;
+	/* as the earlier server: "true" selects enabled, any other value disabled */
+	if (q->enabled != NULL && *q->enabled != '\0' &&
+	    g_str_equal(q->enabled, "true") != stdiolink_project_get_enabled(project))
+		return FALSE;
+	return TRUE;
+}
+
+/**
+ * stdiolink_engine_list_projects:
+ * @self: the engine
+ * @query: filters and paging
+ *
+ * Returns: (transfer full): `{"projects","total","page","pageSize"}`
+ */
+JsonNode *
+stdiolink_engine_list_projects(StdiolinkEngine *self, const StdiolinkProjectQuery *query)
+{
+	g_autoptr(GPtrArray) ids = sorted_keys(self->projects);
+	JsonObject *root = json_object_new();
+	JsonArray *list = json_array_new();
+	gint64 first = ((gint64)query->page - 1) * query->page_size;
+	gint64 total = 0;
+
+	for (guint i = 0; i < ids->len; i++) {
+		StdiolinkProject *project = g_hash_table_lookup(self->projects, ids->pdata[i]);
+
+		if (!project_matches(self, project, query))
+			continue;
+		if (total >= first && total < first + query->page_size)
+			json_array_add_element(list, project_json(self, project));
+		total++;
+	}
+	json_object_set_array_member(root, "projects", list);
+	json_object_set_int_member(root, "total", total);
+	json_object_set_int_member(root, "page", query->page);
+	json_object_set_int_member(root, "pageSize", query->page_size);
+	return take_object(root);
+}
+
+/**
+ * stdiolink_engine_get_project:
+ * @self: the engine
+ * @id: a project id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): ProjectJSON with `instances` and the service's `configSchema`
+ */
+JsonNode *
+stdiolink_engine_get_project(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkProject *project = lookup_project(self, id, error);
+	StdiolinkService *svc;
+	JsonNode *node;
+	JsonObject *object;
+
+	if (project == NULL)
+		return NULL;
+	node = project_json(self, project);
+	object = json_node_get_object(node);
+	json_object_set_member(object, "instances", stdiolink_engine_list_instances(self, id));
+
+	/* list_instances wraps the array; the detail view wants it bare */
+	json_object_set_member(object, "instances",
+			       json_node_copy(json_object_get_member(
+				   json_node_get_object(json_object_get_member(object, "instances")),
+				   "instances")));
+	svc = g_hash_table_lookup(self->services, stdiolink_project_get_service_id(project));
+	if (svc != NULL)
+		json_object_set_object_member(object, "configSchema",
+					      json_object_ref(stdiolink_service_get_raw_schema(svc)));
+	return node;
+}
+
+/**
+ * stdiolink_engine_validate_project:
+ * @self: the engine
+ * @id: a project id
+ * @body: the request body; its optional `config` replaces the stored one for the check
+ * @error: return location for a #GError
+ *
+ * Checks a copy; nothing is saved.
+ *
+ * Returns: (transfer full): `{"valid":true}` or `{"valid":false,"error":...}`
+ */
+JsonNode *
+stdiolink_engine_validate_project(StdiolinkEngine *self,
+				  const char *id,
+				  JsonObject *body,
+				  GError **error)
+{
+	StdiolinkProject *project = lookup_project(self, id, error);
+	g_autoptr(StdiolinkProject) copy = NULL;
+	JsonNode *config;
+	JsonObject *root;
+
+	if (project == NULL)
+		return NULL;
+	config = json_object_get_member(body, "config");
+	if (config != NULL && !JSON_NODE_HOLDS_OBJECT(config)) {
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+				    "field 'config' must be an object");
+		return NULL;
+	}
+
+	copy = stdiolink_project_copy(project);
+	if (config != NULL)
+		stdiolink_project_set_config(copy, json_node_get_object(config));
+	validate_in_place(self, copy);
+
+	root = json_object_new();
+	json_object_set_boolean_member(root, "valid", stdiolink_project_get_valid(copy));
+	if (!stdiolink_project_get_valid(copy))
+		json_object_set_string_member(root, "error", stdiolink_project_get_error(copy));
+	return take_object(root);
+}
+
+/* ---- projects: mutations ------------------------------------------------------------- */
+
+/*
+ * A mutation holds the project's busy mark from the request until it completes, so a
+ * second mutation of the same project meanwhile answers project_busy. File writes run in a
+ * worker thread on a private copy; the in-memory table changes only when the files did.
+ */
+
+typedef enum {
+	OP_CREATE,
+	OP_UPDATE,
+	OP_DELETE,
+} OpKind;
+
+typedef struct {
+	OpKind kind;
+	char *id;
+	char *projects_dir;
+	guint stop_timeout_ms;
+	StdiolinkProject *project; /* the new version (create, update) */
+	StdiolinkProject *old;	   /* what to roll back to (update) */
+	GError *stop_error;	   /* why the stop failed, kept while rolling back */
+} ProjectOp;
+
+static void
+project_op_free(ProjectOp *op)
+{
+	g_free(op->id);
+	g_free(op->projects_dir);
+	g_clear_object(&op->project);
+	g_clear_object(&op->old);
+	g_clear_error(&op->stop_error);
+	g_free(op);
+}
+
+static GTask *
+project_op_new(StdiolinkEngine *self,
+	       OpKind kind,
+	       const char *id,
+	       GCancellable *cancellable,
+	       GAsyncReadyCallback callback,
+	       gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	ProjectOp *op = g_new0(ProjectOp, 1);
+
+	op->kind = kind;
+	op->id = g_strdup(id);
+	op->projects_dir = g_strdup(self->projects_dir);
+	op->stop_timeout_ms = (guint)self->config->stop_grace_ms + STOP_MARGIN_MS;
+	g_task_set_task_data(task, op, (GDestroyNotify)project_op_free);
+	g_task_set_source_tag(task, stdiolink_engine_project_op_finish);
+	return task;
+}
+
+/* every exit path of a mutation goes through one of these two, which drop the mark */
+static void
+project_op_fail(GTask *task, GError *error)
+{
+	StdiolinkEngine *self = g_task_get_source_object(task);
+	ProjectOp *op = g_task_get_task_data(task);
+
+	g_hash_table_remove(self->busy, op->id);
+	g_task_return_error(task, error);
+}
+
+static void
+project_op_succeed(GTask *task, JsonNode *result)
+{
+	StdiolinkEngine *self = g_task_get_source_object(task);
+	ProjectOp *op = g_task_get_task_data(task);
+
+	g_hash_table_remove(self->busy, op->id);
+	g_task_return_pointer(task, result, result != NULL ? (GDestroyNotify)json_node_unref : NULL);
+}
+
+/* worker thread: save or remove the files of op->project / op->id */
+static void
+save_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	ProjectOp *op = task_data;
+	GError *error = NULL;
+
+	if (!stdiolink_project_save(op->project, op->projects_dir, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+rollback_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	ProjectOp *op = task_data;
+	GError *error = NULL;
+
+	if (!stdiolink_project_save(op->old, op->projects_dir, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+remove_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	ProjectOp *op = task_data;
+	GError *error = NULL;
+
+	if (!stdiolink_project_remove(op->projects_dir, op->id, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/*
+ * Run @func in a worker thread with the outer task's data; @done gets the outer task back.
+ * The inner task shares the op but does not own it.
+ */
+static void
+run_file_op(GTask *task, GTaskThreadFunc func, GAsyncReadyCallback done)
+{
+	StdiolinkEngine *self = g_task_get_source_object(task);
+	g_autoptr(GTask) inner = g_task_new(self, NULL, done, g_object_ref(task));
+
+	g_task_set_task_data(inner, g_task_get_task_data(task), NULL);
+	g_task_run_in_thread(inner, func);
+}
+
+static StdiolinkProject *
+parse_and_validate(StdiolinkEngine *self, const char *id, JsonObject *body, GError **error)
+{
+	g_autoptr(StdiolinkProject) project = stdiolink_project_new_from_json(id, body, TRUE, error);
+
+	if (project == NULL)
+		return NULL;
+	validate_in_place(self, project);
+	if (!stdiolink_project_get_valid(project)) {
+		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+			    "project invalid: %s", stdiolink_project_get_error(project));
+		return NULL;
+	}
+	return g_steal_pointer(&project);
+}
+
+static void
+create_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	StdiolinkEngine *self = STDIOLINK_ENGINE(source);
+	g_autoptr(GTask) task = user_data;
+	ProjectOp *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		project_op_fail(task, error);
+		return;
+	}
+	g_hash_table_insert(self->projects, g_strdup(op->id), g_object_ref(op->project));
+	g_message("project %s created", op->id);
+	project_op_succeed(task, project_json(self, op->project));
+}
+
+/**
+ * stdiolink_engine_create_project_async:
+ * @self: the engine
+ * @body: the request body (ProjectJSON fields with `id`)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the files are written (or the request is refused)
+ * @user_data: for @callback
+ *
+ * Parses and validates the project, writes its files atomically and adds it. Finish with
+ * stdiolink_engine_project_op_finish(), which returns the new ProjectJSON.
+ */
+void
+stdiolink_engine_create_project_async(StdiolinkEngine *self,
+				      JsonObject *body,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data)
+{
+	const char *id = stdiolink_json_object_get_string(body, "id");
+	g_autoptr(GTask) task = project_op_new(self, OP_CREATE, id, cancellable, callback,
+					       user_data);
+	ProjectOp *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (id == NULL) {
+		g_task_return_new_error(task, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+					"missing required string field: id");
+		return;
+	}
+	if (!stdiolink_is_valid_project_id(id)) {
+		g_task_return_new_error(task, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+					"invalid project id");
+		return;
+	}
+	if (g_hash_table_contains(self->projects, id)) {
+		g_task_return_new_error(task, STDIOLINK_ERROR, STDIOLINK_ERROR_CONFLICT,
+					"project already exists");
+		return;
+	}
+	if (!check_not_busy(self, id, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	op->project = parse_and_validate(self, id, body, &error);
+	if (op->project == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+
+	g_hash_table_add(self->busy, g_strdup(id));
+	run_file_op(task, save_thread, create_saved_cb);
+}
+
+static void
+update_rolled_back_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	ProjectOp *op = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		project_op_fail(task, g_error_new(STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL,
+						  "rollback failed: %s", error->message));
+		return;
+	}
+	project_op_fail(task, g_steal_pointer(&op->stop_error));
+}
+
+static void
+update_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	StdiolinkEngine *self = g_task_get_source_object(task);
+	ProjectOp *op = g_task_get_task_data(task);
+
+	if (!stdiolink_instance_manager_stop_project_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
+							    &op->stop_error)) {
+		/* the new files are on disk but the old instances live on: put the old back */
+		g_warning("project %s: %s; restoring its previous files", op->id,
+			  op->stop_error->message);
+		run_file_op(task, rollback_thread, update_rolled_back_cb);
+		return;
+	}
+	g_hash_table_replace(self->projects, g_strdup(op->id), g_object_ref(op->project));
+	g_message("project %s updated", op->id);
+	project_op_succeed(task, project_json(self, op->project));
+}
+
+static void
+update_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	StdiolinkEngine *self = STDIOLINK_ENGINE(source);
+	g_autoptr(GTask) task = user_data;
+	ProjectOp *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		project_op_fail(task, error);
+		return;
+	}
+	stdiolink_instance_manager_stop_project_async(self->instances, op->id, op->stop_timeout_ms,
+						      NULL, update_stopped_cb,
+						      g_steal_pointer(&task));
+}
+
+/**
+ * stdiolink_engine_update_project_async:
+ * @self: the engine
+ * @id: the project id from the path
+ * @body: the full new project (a replacement, not a patch)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Saves the new files, stops the project's instances and waits for them to exit; if they
+ * do not exit in time the old files are written back and the update fails with
+ * %STDIOLINK_ERROR_TERMINATE_TIMEOUT.
+ */
+void
+stdiolink_engine_update_project_async(StdiolinkEngine *self,
+				      const char *id,
+				      JsonObject *body,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data)
+{
+	g_autoptr(GTask) task = project_op_new(self, OP_UPDATE, id, cancellable, callback,
+					       user_data);
+	ProjectOp *op = g_task_get_task_data(task);
+	StdiolinkProject *current;
+	JsonNode *body_id;
+	GError *error = NULL;
+
+	current = lookup_project(self, id, &error);
+	if (current == NULL || !check_not_busy(self, id, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	body_id = json_object_get_member(body, "id");
+	if (stdiolink_json_node_is_string(body_id) &&
+	    g_strcmp0(json_node_get_string(body_id), id) != 0) {
+		g_task_return_new_error(task, STDIOLINK_ERROR, STDIOLINK_ERROR_CONFLICT,
+					"project id mismatch");
+		return;
+	}
+	op->project = parse_and_validate(self, id, body, &error);
+	if (op->project == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	op->old = stdiolink_project_copy(current);
+
+	g_hash_table_add(self->busy, g_strdup(id));
+	run_file_op(task, save_thread, update_saved_cb);
+}
+
+static void
+delete_removed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	StdiolinkEngine *self = STDIOLINK_ENGINE(source);
+	g_autoptr(GTask) task = user_data;
+	ProjectOp *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		project_op_fail(task, error);
+		return;
+	}
+	g_hash_table_remove(self->projects, op->id);
+	g_message("project %s deleted", op->id);
+	project_op_succeed(task, NULL);
+}
+
+static void
+delete_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	GError *error = NULL;
+
+	if (!stdiolink_instance_manager_stop_project_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
+							    &error)) {
+		project_op_fail(task, error);
+		return;
+	}
+	run_file_op(task, remove_thread, delete_removed_cb);
+}
+
+/**
+ * stdiolink_engine_delete_project_async:
+ * @self: the engine
+ * @id: the project id
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Stops the project's instances, waits for them without blocking, then removes the
+ * project's folder (its log file is kept). Finishes with a %NULL node on success.
+ */
+void
+stdiolink_engine_delete_project_async(StdiolinkEngine *self,
+				      const char *id,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data)
+{
+	g_autoptr(GTask) task = project_op_new(self, OP_DELETE, id, cancellable, callback,
+					       user_data);
+	ProjectOp *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (lookup_project(self, id, &error) == NULL || !check_not_busy(self, id, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+
+	g_hash_table_add(self->busy, g_strdup(id));
+	stdiolink_instance_manager_stop_project_async(self->instances, id, op->stop_timeout_ms,
+						      NULL, delete_stopped_cb,
+						      g_steal_pointer(&task));
+}
+
+/**
+ * stdiolink_engine_project_op_finish:
+ * @self: the engine
+ * @res: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the ProjectJSON after create or update; %NULL after
+ *   a delete, or on error with @error set
+ */
+JsonNode *
+stdiolink_engine_project_op_finish(StdiolinkEngine *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+/* ---- projects: start and stop ---------------------------------------------------------- */
+
+static gboolean
+check_can_start(StdiolinkEngine *self, StdiolinkProject *project, gboolean *noop, GError **error)
+{
+	const StdiolinkSchedule *schedule = stdiolink_project_get_schedule(project);
+	guint live = stdiolink_instance_manager_count_live(self->instances,
+							   stdiolink_project_get_id(project));
+
+	*noop = FALSE;
+	if (!stdiolink_project_get_valid(project)) {
+		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+			    "project invalid: %s", stdiolink_project_get_error(project));
+		return FALSE;
+	}
+	if (!g_hash_table_contains(self->services, stdiolink_project_get_service_id(project))) {
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+				    "service not found");
+		return FALSE;
+	}
+	switch (schedule->type) {
+	case STDIOLINK_SCHEDULE_FIXED_RATE:
+		if (live >= (guint)schedule->max_concurrent) {
+			g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_CONFLICT,
+					    "max concurrent reached");
+			return FALSE;
+		}
+		break;
+	case STDIOLINK_SCHEDULE_DAEMON:
+		*noop = live > 0;
+		break;
+	case STDIOLINK_SCHEDULE_MANUAL:
+	default:
+		if (live > 0) {
+			g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_CONFLICT,
+					    "already running");
+			return FALSE;
+		}
+		break;
+	}
+	return TRUE;
+}
+
+static StdiolinkInstance *
+launch(StdiolinkEngine *self, StdiolinkProject *project, GError **error)
+{
+	StdiolinkService *svc =
+	    g_hash_table_lookup(self->services, stdiolink_project_get_service_id(project));
+	g_autofree char *program = NULL;
+	g_autofree char *config_json = NULL;
+	StdiolinkLaunchSpec spec = {0};
+
+	if (stdiolink_service_is_native(svc)) {
+		program = g_strdup(stdiolink_service_get_entry_path(svc));
+	} else {
+		program = stdiolink_server_config_find_service_program(self->config,
+								       self->data_root,
+								       self->self_exe_dir);
+		if (program == NULL) {
+			g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_START_FAILED,
+					    "stdiolink_service not found");
+			return NULL;
+		}
+	}
+	config_json = stdiolink_json_object_to_string(stdiolink_project_get_config(project),
+						      STDIOLINK_JSON_COMPACT);
+
+	spec.project_id = stdiolink_project_get_id(project);
+	spec.service_id = stdiolink_service_get_id(svc);
+	spec.program = program;
+	spec.service_dir = stdiolink_service_get_dir(svc);
+	spec.config_json = config_json;
+	spec.native = stdiolink_service_is_native(svc);
+	spec.data_root = self->data_root;
+	spec.run_timeout_ms = (guint)stdiolink_project_get_schedule(project)->run_timeout_ms;
+	return stdiolink_instance_manager_start(self->instances, &spec, error);
+}
+
+/**
+ * stdiolink_engine_start_project:
+ * @self: the engine
+ * @id: a project id
+ * @error: return location for a #GError
+ *
+ * Starts one instance by hand. Returns at once: the instance is `starting` and its
+ * `instance.started` or `instance.startFailed` event follows. Disabled projects may be
+ * started by hand; a daemon project that already runs is left alone.
+ *
+ * Returns: (transfer full): `{"started":true,"instanceId","status"}` or `{"noop":true}`
+ */
+JsonNode *
+stdiolink_engine_start_project(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkProject *project;
+	StdiolinkInstance *instance;
+	JsonObject *root;
+	gboolean noop = FALSE;
+
+	if (!check_not_busy(self, id, error))
+		return NULL;
+	project = lookup_project(self, id, error);
+	if (project == NULL || !check_can_start(self, project, &noop, error))
+		return NULL;
+
+	root = json_object_new();
+	if (noop) {
+		json_object_set_boolean_member(root, "noop", TRUE);
+		return take_object(root);
+	}
+	instance = launch(self, project, error);
+	if (instance == NULL) {
+		json_object_unref(root);
+		return NULL;
+	}
+	g_info("project %s: instance %s starting", id, stdiolink_instance_get_id(instance));
+	json_object_set_boolean_member(root, "started", TRUE);
+	json_object_set_string_member(root, "instanceId", stdiolink_instance_get_id(instance));
+	json_object_set_string_member(
+	    root, "status",
+	    stdiolink_instance_state_to_string(stdiolink_instance_get_state(instance)));
+	return take_object(root);
+}
+
+/**
+ * stdiolink_engine_stop_project:
+ * @self: the engine
+ * @id: a project id
+ * @error: return location for a #GError
+ *
+ * Asks every live instance of the project to stop (SIGTERM, then SIGKILL after the grace
+ * period) and answers at once, without waiting for the exits.
+ *
+ * Returns: (transfer full): `{"stopped":true}`
+ */
+JsonNode *
+stdiolink_engine_stop_project(StdiolinkEngine *self, const char *id, GError **error)
+{
+	JsonObject *root;
+	guint n;
+
+	if (lookup_project(self, id, error) == NULL || !check_not_busy(self, id, error))
+		return NULL;
+	n = stdiolink_instance_manager_terminate_project(self->instances, id);
+	g_info("project %s: stopping %u instance(s)", id, n);
+
+	root = json_object_new();
+	json_object_set_boolean_member(root, "stopped", TRUE);
+	return take_object(root);
+}
+
+/* ---- instances ----------------------------------------------------------------------- */
+
+/**
+ * stdiolink_engine_list_instances:
+ * @self: the engine
+ * @project_id: (nullable): keep only this project's instances when non-empty
+ *
+ * Returns: (transfer full): `{"instances":[...]}` ordered by instance id
+ */
+JsonNode *
+stdiolink_engine_list_instances(StdiolinkEngine *self, const char *project_id)
+{
+	g_autoptr(GPtrArray) live = NULL;
+	JsonObject *root = json_object_new();
+	JsonArray *list = json_array_new();
+
+	if (project_id != NULL && *project_id == '\0')
+		project_id = NULL;
+	live = stdiolink_instance_manager_list(self->instances, project_id);
+	for (guint i = 0; i < live->len; i++)
+		json_array_add_element(list, stdiolink_instance_to_json(live->pdata[i], FALSE));
+	json_object_set_array_member(root, "instances", list);
+	return take_object(root);
+}
+
+static StdiolinkInstance *
+lookup_instance(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkInstance *instance = stdiolink_instance_manager_lookup(self->instances, id);
+
+	if (instance == NULL)
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_NOT_FOUND,
+				    "instance not found");
+	return instance;
+}
+
+/**
+ * stdiolink_engine_get_instance:
+ * @self: the engine
+ * @id: an instance id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): InstanceJSON with working directory, log path and command line
+ */
+JsonNode *
+stdiolink_engine_get_instance(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkInstance *instance = lookup_instance(self, id, error);
+
+	return instance != NULL ? stdiolink_instance_to_json(instance, TRUE) : NULL;
+}
+
+/**
+ * stdiolink_engine_terminate_instance:
+ * @self: the engine
+ * @id: an instance id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): `{"terminated":true}`; the exit follows as an event
+ */
+JsonNode *
+stdiolink_engine_terminate_instance(StdiolinkEngine *self, const char *id, GError **error)
+{
+	JsonObject *root;
+
+	if (lookup_instance(self, id, error) == NULL)
+		return NULL;
+	stdiolink_instance_manager_terminate(self->instances, id);
+	root = json_object_new();
+	json_object_set_boolean_member(root, "terminated", TRUE);
+	return take_object(root);
+}
+
+/* ---- drivers ------------------------------------------------------------------------- */
+
+/**
+ * stdiolink_engine_list_drivers:
+ * @self: the engine
+ *
+ * Returns: (transfer full): `{"drivers":[...]}` ordered by id
+ */
+JsonNode *
+stdiolink_engine_list_drivers(StdiolinkEngine *self)
+{
+	g_autoptr(GPtrArray) ids = sorted_keys(self->drivers);
+	JsonObject *root = json_object_new();
+	JsonArray *list = json_array_new();
+
+	for (guint i = 0; i < ids->len; i++) {
+		StdiolinkDriver *drv = g_hash_table_lookup(self->drivers, ids->pdata[i]);
+
+		json_array_add_element(list, stdiolink_driver_to_list_json(drv, self->data_root));
+	}
+	json_object_set_array_member(root, "drivers", list);
+	return take_object(root);
+}
+
+/**
+ * stdiolink_engine_get_driver:
+ * @self: the engine
+ * @id: a driver id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the driver with its normalized metadata
+ */
+JsonNode *
+stdiolink_engine_get_driver(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkDriver *drv = g_hash_table_lookup(self->drivers, id);
+
+	if (drv == NULL) {
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_NOT_FOUND,
+				    "driver not found");
+		return NULL;
+	}
+	return stdiolink_driver_to_detail_json(drv, self->data_root);
+}
+
+/* ---- shutdown ------------------------------------------------------------------------ */
+
+static void
+shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	GError *error = NULL;
+
+	if (!stdiolink_instance_manager_shutdown_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
+							&error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * stdiolink_engine_shutdown_async:
+ * @self: the engine
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once every instance is gone
+ * @user_data: for @callback
+ *
+ * Terminates every instance, waits the grace period without blocking and kills what is
+ * left.
+ */
+void
+stdiolink_engine_shutdown_async(StdiolinkEngine *self,
+				GCancellable *cancellable,
+				GAsyncReadyCallback callback,
+				gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+
+	g_task_set_source_tag(task, stdiolink_engine_shutdown_async);
+	stdiolink_instance_manager_shutdown_async(self->instances, cancellable, shutdown_done_cb,
+						  task);
+}
+
+gboolean
+stdiolink_engine_shutdown_finish(StdiolinkEngine *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}

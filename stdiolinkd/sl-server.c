@@ -1,0 +1,595 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "sl-http.h"
+#include "sl-server.h"
+
+/*
+ * Routes translate HTTP to one engine call each: decode, call, render. Async engine calls
+ * pause the message; the loop keeps serving others until the callback answers it.
+ */
+
+struct _SlServer {
+	GObject parent_instance;
+
+	StdiolinkEngine *engine;
+	SoupServer *soup;
+	guint port;
+	gboolean loopback;
+};
+
+G_DEFINE_FINAL_TYPE(SlServer, sl_server, G_TYPE_OBJECT)
+
+typedef struct {
+	SlServer *server;
+	SoupServerMessage *msg;
+	const char *id;	    /* the {id} segment, decoded */
+	GHashTable *query;  /* name -> first value, decoded */
+	JsonObject *body;   /* for routes that take one */
+} SlRequest;
+
+typedef void (*SlHandler)(SlRequest *req);
+
+typedef struct {
+	const char *method;
+	const char *pattern;
+	SlHandler handler;
+	gboolean takes_body;
+} SlRoute;
+
+static StdiolinkEngine *
+engine_of(SlRequest *req)
+{
+	return req->server->engine;
+}
+
+/* answer with @node, or with @error when @node is NULL */
+static void
+reply(SlRequest *req, guint status, JsonNode *node, GError *error)
+{
+	if (node == NULL) {
+		sl_http_send_error(req->msg, error);
+		return;
+	}
+	sl_http_send_json(req->msg, status, node);
+}
+
+static void
+reply_node(SlRequest *req, guint status, JsonNode *node, GError *error)
+{
+	reply(req, status, node, error);
+	g_clear_pointer(&node, json_node_unref);
+	g_clear_error(&error);
+}
+
+/* ---- paused replies ----------------------------------------------------------------------- */
+
+typedef struct {
+	SlServer *server;
+	SoupServerMessage *msg;
+	guint success_status;
+} Pending;
+
+static Pending *
+pending_new(SlRequest *req, guint success_status)
+{
+	Pending *pending = g_new0(Pending, 1);
+
+	pending->server = g_object_ref(req->server);
+	pending->msg = g_object_ref(req->msg);
+	pending->success_status = success_status;
+	soup_server_message_pause(req->msg);
+	return pending;
+}
+
+static void
+pending_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Pending *pending = user_data;
+	SlServer *self = pending->server;
+	const StdiolinkServerConfig *config = stdiolink_engine_get_config(self->engine);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	node = stdiolink_engine_project_op_finish(STDIOLINK_ENGINE(source), res, &error);
+	sl_http_add_cors(config, pending->msg);
+	if (error != NULL)
+		sl_http_send_error(pending->msg, error);
+	else if (node == NULL)
+		sl_http_send_empty(pending->msg, SOUP_STATUS_NO_CONTENT);
+	else
+		sl_http_send_json(pending->msg, pending->success_status, node);
+	soup_server_message_unpause(pending->msg);
+
+	g_object_unref(pending->msg);
+	g_object_unref(pending->server);
+	g_free(pending);
+}
+
+/* ---- handlers --------------------------------------------------------------------------- */
+
+static void
+handle_status(SlRequest *req)
+{
+	reply_node(req, SOUP_STATUS_OK, stdiolink_engine_get_status(engine_of(req)), NULL);
+}
+
+static void
+handle_services_list(SlRequest *req)
+{
+	reply_node(req, SOUP_STATUS_OK, stdiolink_engine_list_services(engine_of(req)), NULL);
+}
+
+static void
+handle_service_get(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_get_service(engine_of(req), req->id, &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+handle_validate_schema(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_validate_schema(engine_of(req), req->id, req->body,
+							  &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+handle_generate_defaults(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_generate_defaults(engine_of(req), req->id, &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+handle_validate_config(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_validate_config(engine_of(req), req->id, req->body,
+							  &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static gint
+query_int(SlRequest *req, const char *name, gint fallback)
+{
+	const char *text = g_hash_table_lookup(req->query, name);
+	gint value = 0;
+
+	if (text == NULL)
+		return fallback;
+
+	/* present but not a number reads as 0, then the bounds apply, as before */
+	if (!sl_http_parse_int(text, &value))
+		value = 0;
+	return value;
+}
+
+static void
+handle_projects_list(SlRequest *req)
+{
+	StdiolinkProjectQuery query = {
+		.service_id = g_hash_table_lookup(req->query, "serviceId"),
+		.status = g_hash_table_lookup(req->query, "status"),
+		.enabled = g_hash_table_lookup(req->query, "enabled"),
+		.page = MAX(1, query_int(req, "page", 1)),
+		.page_size = CLAMP(query_int(req, "pageSize", 20), 1, 100),
+	};
+
+	reply_node(req, SOUP_STATUS_OK, stdiolink_engine_list_projects(engine_of(req), &query),
+		   NULL);
+}
+
+static void
+handle_project_create(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_CREATED);
+
+	stdiolink_engine_create_project_async(engine_of(req), req->body, NULL, pending_done_cb,
+					      pending);
+}
+
+static void
+handle_project_get(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_get_project(engine_of(req), req->id, &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+handle_project_update(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	stdiolink_engine_update_project_async(engine_of(req), req->id, req->body, NULL,
+					      pending_done_cb, pending);
+}
+
+static void
+handle_project_delete(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_NO_CONTENT);
+
+	stdiolink_engine_delete_project_async(engine_of(req), req->id, NULL, pending_done_cb,
+					      pending);
+}
+
+static void
+handle_project_validate(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_validate_project(engine_of(req), req->id, req->body,
+							   &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+handle_project_start(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_start_project(engine_of(req), req->id, &error);
+	gboolean noop = node != NULL &&
+			json_object_has_member(json_node_get_object(node), "noop");
+
+	/* a start is accepted, not finished: started or startFailed follows as an event */
+	reply_node(req, noop ? SOUP_STATUS_OK : SOUP_STATUS_ACCEPTED, node, error);
+}
+
+static void
+handle_project_stop(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_stop_project(engine_of(req), req->id, &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+handle_instances_list(SlRequest *req)
+{
+	const char *project_id = g_hash_table_lookup(req->query, "projectId");
+
+	reply_node(req, SOUP_STATUS_OK,
+		   stdiolink_engine_list_instances(engine_of(req), project_id), NULL);
+}
+
+static void
+handle_instance_get(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_get_instance(engine_of(req), req->id, &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+handle_instance_terminate(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_terminate_instance(engine_of(req), req->id, &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+handle_drivers_list(SlRequest *req)
+{
+	reply_node(req, SOUP_STATUS_OK, stdiolink_engine_list_drivers(engine_of(req)), NULL);
+}
+
+static void
+handle_driver_get(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_get_driver(engine_of(req), req->id, &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+/* registration order matters: the first route whose pattern and method match wins */
+static const SlRoute routes[] = {
+	{"GET", "/api/server/status", handle_status, FALSE},
+	{"GET", "/api/services", handle_services_list, FALSE},
+	{"GET", "/api/services/{id}", handle_service_get, FALSE},
+	{"POST", "/api/services/{id}/validate-schema", handle_validate_schema, TRUE},
+	{"POST", "/api/services/{id}/generate-defaults", handle_generate_defaults, FALSE},
+	{"POST", "/api/services/{id}/validate-config", handle_validate_config, TRUE},
+	{"GET", "/api/projects", handle_projects_list, FALSE},
+	{"POST", "/api/projects", handle_project_create, TRUE},
+	{"GET", "/api/projects/{id}", handle_project_get, FALSE},
+	{"PUT", "/api/projects/{id}", handle_project_update, TRUE},
+	{"DELETE", "/api/projects/{id}", handle_project_delete, FALSE},
+	{"POST", "/api/projects/{id}/validate", handle_project_validate, TRUE},
+	{"POST", "/api/projects/{id}/start", handle_project_start, FALSE},
+	{"POST", "/api/projects/{id}/stop", handle_project_stop, FALSE},
+	{"GET", "/api/instances", handle_instances_list, FALSE},
+	{"POST", "/api/instances/{id}/terminate", handle_instance_terminate, FALSE},
+	{"GET", "/api/instances/{id}", handle_instance_get, FALSE},
+	{"GET", "/api/drivers", handle_drivers_list, FALSE},
+	{"GET", "/api/drivers/{id}", handle_driver_get, FALSE},
+};
+
+/* ---- dispatch ------------------------------------------------------------------------- */
+
+static gboolean
+pattern_matches(const char *pattern, char **segments, const char **id)
+{
+	g_auto(GStrv) parts = g_strsplit(pattern, "/", -1);
+	guint i;
+
+	for (i = 0; parts[i] != NULL && segments[i] != NULL; i++) {
+		if (g_str_equal(parts[i], "{id}")) {
+			if (*segments[i] == '\0')
+				return FALSE;
+			*id = segments[i];
+		} else if (!g_str_equal(parts[i], segments[i])) {
+			return FALSE;
+		}
+	}
+	return parts[i] == NULL && segments[i] == NULL;
+}
+
+/* `OPTIONS /api/<1 to 5 segments>` is a CORS preflight */
+static gboolean
+is_preflight_path(char **segments)
+{
+	guint n = g_strv_length(segments);
+
+	if (n < 3 || n > 7 || !g_str_equal(segments[1], "api"))
+		return FALSE;
+	for (guint i = 2; i < n; i++) {
+		if (*segments[i] == '\0')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+send_not_found(SoupServerMessage *msg)
+{
+	g_autoptr(GError) error = g_error_new_literal(STDIOLINK_ERROR, STDIOLINK_ERROR_NOT_FOUND,
+						      "not found");
+
+	sl_http_send_error(msg, error);
+}
+
+static void
+send_not_allowed(SoupServerMessage *msg, GString *allow)
+{
+	g_autoptr(GError) error = g_error_new_literal(
+	    STDIOLINK_ERROR, STDIOLINK_ERROR_METHOD_NOT_ALLOWED, "method not allowed");
+
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
+				     allow->str);
+	sl_http_send_error(msg, error);
+}
+
+static void
+run_route(SlServer *self, SoupServerMessage *msg, const SlRoute *route, const char *id)
+{
+	GUri *uri = soup_server_message_get_uri(msg);
+	g_autoptr(GHashTable) query = sl_http_parse_query(g_uri_get_query(uri));
+	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(GError) error = NULL;
+	SlRequest req = {self, msg, id, query, NULL};
+
+	if (route->takes_body) {
+		body = sl_http_parse_body(msg, &error);
+		if (body == NULL) {
+			sl_http_send_error(msg, error);
+			return;
+		}
+		req.body = body;
+	}
+	route->handler(&req);
+}
+
+static void
+dispatch(SlServer *self, SoupServerMessage *msg, char **segments)
+{
+	const char *method = soup_server_message_get_method(msg);
+	g_autoptr(GString) allow = g_string_new(NULL);
+
+	if (g_str_equal(method, "OPTIONS")) {
+		if (is_preflight_path(segments))
+			sl_http_send_empty(msg, SOUP_STATUS_NO_CONTENT);
+		else
+			send_not_found(msg);
+		return;
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(routes); i++) {
+		const char *id = NULL;
+
+		if (!pattern_matches(routes[i].pattern, segments, &id))
+			continue;
+		if (g_str_equal(routes[i].method, method)) {
+			run_route(self, msg, &routes[i], id);
+			return;
+		}
+		if (strstr(allow->str, routes[i].method) == NULL)
+			g_string_append_printf(allow, "%s%s", allow->len > 0 ? ", " : "",
+					       routes[i].method);
+	}
+
+	/* a known path with another method is 405 with Allow; an unknown path is 404 */
+	if (allow->len > 0)
+		send_not_allowed(msg, allow);
+	else
+		send_not_found(msg);
+}
+
+static void
+handler_cb(SoupServer *soup,
+	   SoupServerMessage *msg,
+	   const char *path,
+	   GHashTable *unused_query,
+	   gpointer user_data)
+{
+	SlServer *self = user_data;
+	const StdiolinkServerConfig *config = stdiolink_engine_get_config(self->engine);
+	g_autofree char *decoded = g_uri_unescape_string(path, NULL);
+	g_auto(GStrv) segments = NULL;
+
+	g_debug("%s %s", soup_server_message_get_method(msg), path);
+	sl_http_add_cors(config, msg);
+	if (decoded == NULL) {
+		send_not_found(msg);
+		return;
+	}
+	segments = g_strsplit(decoded, "/", -1);
+	dispatch(self, msg, segments);
+}
+
+/*
+ * Runs once the headers are in, before the body is read: a foreign origin, a rebinding
+ * Host or an announced oversize body is answered here, so nothing of it takes effect and
+ * a huge body is never buffered.
+ */
+static void
+early_handler_cb(SoupServer *soup,
+		 SoupServerMessage *msg,
+		 const char *path,
+		 GHashTable *unused_query,
+		 gpointer user_data)
+{
+	SlServer *self = user_data;
+	const StdiolinkServerConfig *config = stdiolink_engine_get_config(self->engine);
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	g_autoptr(GError) error = NULL;
+
+	if (!sl_http_check_host(config, self->loopback, msg, &error) ||
+	    !sl_http_check_origin(config, msg, &error)) {
+		g_info("refused %s %s: %s", soup_server_message_get_method(msg), path,
+		       error->message);
+		sl_http_send_error(msg, error);
+		return;
+	}
+	if (soup_message_headers_get_content_length(headers) > SL_HTTP_BODY_LIMIT) {
+		g_set_error_literal(&error, STDIOLINK_ERROR, STDIOLINK_ERROR_PAYLOAD_TOO_LARGE,
+				    "request body too large (limit 1MB)");
+		sl_http_add_cors(config, msg);
+		sl_http_send_error(msg, error);
+	}
+}
+
+static void
+sl_server_dispose(GObject *object)
+{
+	SlServer *self = SL_SERVER(object);
+
+	if (self->soup != NULL)
+		soup_server_disconnect(self->soup);
+	g_clear_object(&self->soup);
+	g_clear_object(&self->engine);
+	G_OBJECT_CLASS(sl_server_parent_class)->dispose(object);
+}
+
+static void
+sl_server_class_init(SlServerClass *klass)
+{
+	G_OBJECT_CLASS(klass)->dispose = sl_server_dispose;
+}
+
+static void
+sl_server_init(SlServer *self)
+{
+}
+
+/**
+ * sl_server_new:
+ * @engine: the engine the routes call
+ *
+ * Returns: (transfer full): a server that does not listen yet
+ */
+SlServer *
+sl_server_new(StdiolinkEngine *engine)
+{
+	SlServer *self = g_object_new(SL_TYPE_SERVER, NULL);
+
+	self->engine = g_object_ref(engine);
+	self->soup = soup_server_new("server-header", "stdiolinkd/" PACKAGE_VERSION " ", NULL);
+	soup_server_add_early_handler(self->soup, NULL, early_handler_cb, self, NULL);
+	soup_server_add_handler(self->soup, NULL, handler_cb, self, NULL);
+	return self;
+}
+
+static GInetAddress *
+parse_host(const char *host, GError **error)
+{
+	GInetAddress *address;
+
+	/* names would need a resolver round trip; loopback is the one name we take */
+	if (g_ascii_strcasecmp(host, "localhost") == 0)
+		return g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	address = g_inet_address_new_from_string(host);
+	if (address == NULL)
+		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+			    "host must be an IP address or localhost: %s", host);
+	return address;
+}
+
+/**
+ * sl_server_listen:
+ * @self: the server
+ * @host: an IP address or `localhost`
+ * @port: a port, or 0 for any free one
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if listening
+ */
+gboolean
+sl_server_listen(SlServer *self, const char *host, guint port, GError **error)
+{
+	g_autoptr(GInetAddress) address = parse_host(host, error);
+	g_autoptr(GSocketAddress) socket_address = NULL;
+	GSList *uris;
+
+	if (address == NULL)
+		return FALSE;
+	socket_address = g_inet_socket_address_new(address, (guint16)port);
+	if (!soup_server_listen(self->soup, socket_address, 0, error))
+		return FALSE;
+	self->loopback = g_inet_address_get_is_loopback(address);
+
+	uris = soup_server_get_uris(self->soup);
+	if (uris != NULL)
+		self->port = (guint)g_uri_get_port(uris->data);
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	return TRUE;
+}
+
+/**
+ * sl_server_get_port:
+ * @self: the server
+ *
+ * Returns: the port really listened on
+ */
+guint
+sl_server_get_port(SlServer *self)
+{
+	return self->port;
+}
+
+/**
+ * sl_server_disconnect:
+ * @self: the server
+ *
+ * Stops listening and drops every connection.
+ */
+void
+sl_server_disconnect(SlServer *self)
+{
+	soup_server_disconnect(self->soup);
+}

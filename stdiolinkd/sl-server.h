@@ -1,0 +1,15 @@
+#pragma once
+
+#include "stdiolink.h"
+
+G_BEGIN_DECLS
+
+#define SL_TYPE_SERVER (sl_server_get_type())
+G_DECLARE_FINAL_TYPE(SlServer, sl_server, SL, SERVER, GObject)
+
+SlServer *sl_server_new(StdiolinkEngine *engine);
+gboolean sl_server_listen(SlServer *self, const char *host, guint port, GError **error);
+guint sl_server_get_port(SlServer *self);
+void sl_server_disconnect(SlServer *self);
+
+G_END_DECLS

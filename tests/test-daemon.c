@@ -1,0 +1,974 @@
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
+#include "sl-daemon-fixture.h"
+
+/* the schema of the test service: every knob of sl-test-service */
+static const char *test_schema =
+    "{\"exitCode\":{\"type\":\"int\",\"default\":0},"
+    "\"sleepMs\":{\"type\":\"int\",\"default\":0,\"constraints\":{\"min\":0}},"
+    "\"ignoreTerm\":{\"type\":\"bool\",\"default\":false},"
+    "\"crash\":{\"type\":\"string\"},"
+    "\"spawnChild\":{\"type\":\"string\"},"
+    "\"stdout\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"stderr\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"port\":{\"type\":\"int\",\"default\":8080,\"constraints\":{\"min\":1,\"max\":65535}}}";
+
+static JsonObject *
+object_of(JsonNode *node)
+{
+	g_assert_nonnull(node);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(node));
+	return json_node_get_object(node);
+}
+
+static void
+setup_basic(SlDaemonFixture *fx)
+{
+	sl_daemon_fixture_init(fx);
+	sl_daemon_fixture_add_test_service(fx, "svc", test_schema);
+	sl_daemon_fixture_add_project(fx, "sleeper", "svc", NULL,
+				      "{\"sleepMs\":60000,\"stdout\":[\"hello\"],"
+				      "\"stderr\":[\"warning\"]}");
+	sl_daemon_fixture_add_project(fx, "bad-port", "svc", NULL, "{\"port\":70000}");
+	sl_daemon_fixture_add_project(fx, "orphan", "missing-service", NULL, "{}");
+}
+
+/* ---- server and services ---------------------------------------------------------------- */
+
+static void
+test_status_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	g_autoptr(JsonNode) node = NULL;
+	JsonObject *root, *counts;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	root = object_of(node);
+	g_assert_cmpstr(json_object_get_string_member(root, "status"), ==, "ok");
+	g_assert_cmpstr(json_object_get_string_member(root, "version"), ==, PACKAGE_VERSION);
+	g_assert_cmpstr(json_object_get_string_member(root, "dataRoot"), ==, fx.root);
+	g_assert_true(json_object_has_member(root, "mainLoop"));
+	counts = json_object_get_object_member(root, "counts");
+	g_assert_cmpint(json_object_get_int_member(counts, "services"), ==, 1);
+	g_assert_cmpint(json_object_get_int_member(
+			    json_object_get_object_member(counts, "projects"), "total"), ==, 3);
+	g_assert_cmpint(json_object_get_int_member(
+			    json_object_get_object_member(counts, "projects"), "invalid"), ==, 2);
+	sl_daemon_fixture_clear(&fx);
+}
+
+static void
+test_services_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	JsonArray *list;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/services", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	list = json_object_get_array_member(object_of(node), "services");
+	g_assert_cmpuint(json_array_get_length(list), ==, 1);
+	g_assert_cmpint(json_object_get_int_member(json_array_get_object_element(list, 0),
+						   "projectCount"), ==, 2);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/services/svc", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+			     object_of(node), "configSchemaFields")), ==, 8);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/services/nope", NULL, &status);
+	g_assert_cmpuint(status, ==, 404);
+	sl_daemon_fixture_assert_error(node, "not_found", "service not found");
+	json_node_unref(node);
+
+	sl_daemon_fixture_clear(&fx);
+}
+
+static void
+test_service_schema_routes_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	JsonObject *root;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/validate-schema",
+					 "{\"schema\":{\"a\":{\"type\":\"int\"}}}", &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_true(json_object_get_boolean_member(object_of(node), "valid"));
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/validate-schema",
+					 "{\"schema\":{\"a\":{\"type\":\"Int\"}}}", &status);
+	g_assert_cmpuint(status, ==, 200);
+	root = object_of(node);
+	g_assert_false(json_object_get_boolean_member(root, "valid"));
+	g_assert_cmpstr(json_object_get_string_member(root, "error"), ==,
+			"unknown field type \"Int\" for field \"a\"");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/validate-schema", "{}",
+					 &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request", "missing required object field: schema");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/generate-defaults", NULL,
+					 &status);
+	g_assert_cmpuint(status, ==, 200);
+	root = object_of(node);
+	g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(root, "config"),
+						   "port"), ==, 8080);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/validate-config",
+					 "{\"config\":{\"port\":70000}}", &status);
+	g_assert_cmpuint(status, ==, 200);
+	root = object_of(node);
+	g_assert_false(json_object_get_boolean_member(root, "valid"));
+	g_assert_cmpstr(json_object_get_string_member(root, "errorField"), ==, "port");
+	g_assert_cmpstr(json_object_get_string_member(root, "errorMessage"), ==,
+			"value 70000 > max 65535");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/validate-config",
+					 "{\"config\":{\"sleepMs\":5}}", &status);
+	g_assert_cmpuint(status, ==, 200);
+	root = object_of(node);
+	g_assert_true(json_object_get_boolean_member(root, "valid"));
+	g_assert_cmpint(json_object_get_int_member(
+			    json_object_get_object_member(root, "filledConfig"), "port"), ==, 8080);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/validate-config",
+					 "{\"config\":[]}", &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request", "missing required object field: config");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/nope/validate-config",
+					 "{\"config\":{}}", &status);
+	g_assert_cmpuint(status, ==, 404);
+	json_node_unref(node);
+
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* ---- projects ------------------------------------------------------------------------------ */
+
+static void
+test_projects_read_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	JsonObject *root;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	root = object_of(node);
+	g_assert_cmpint(json_object_get_int_member(root, "total"), ==, 3);
+	g_assert_cmpstr(json_object_get_string_member(
+			    json_array_get_object_element(
+				json_object_get_array_member(root, "projects"), 0), "id"), ==,
+			"bad-port");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects?status=invalid&pageSize=1&page=2",
+					 NULL, &status);
+	root = object_of(node);
+	g_assert_cmpint(json_object_get_int_member(root, "total"), ==, 2);
+	g_assert_cmpint(json_object_get_int_member(root, "pageSize"), ==, 1);
+	g_assert_cmpstr(json_object_get_string_member(
+			    json_array_get_object_element(
+				json_object_get_array_member(root, "projects"), 0), "id"), ==,
+			"orphan");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects/bad-port", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	root = object_of(node);
+	g_assert_false(json_object_get_boolean_member(root, "valid"));
+	g_assert_cmpstr(json_object_get_string_member(root, "status"), ==, "invalid");
+	g_assert_cmpstr(json_object_get_string_member(root, "error"), ==,
+			"port: value 70000 > max 65535");
+	g_assert_true(json_object_has_member(root, "configSchema"));
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects/orphan", NULL, &status);
+	g_assert_cmpstr(json_object_get_string_member(object_of(node), "error"), ==,
+			"service not found: missing-service");
+	g_assert_false(json_object_has_member(object_of(node), "configSchema"));
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects/sleeper", NULL, &status);
+	root = object_of(node);
+	g_assert_true(json_object_get_boolean_member(root, "valid"));
+	g_assert_cmpstr(json_object_get_string_member(root, "status"), ==, "stopped");
+	g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(root, "config"),
+						   "port"), ==, 8080);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects/none", NULL, &status);
+	g_assert_cmpuint(status, ==, 404);
+	sl_daemon_fixture_assert_error(node, "not_found", "project not found");
+	json_node_unref(node);
+
+	sl_daemon_fixture_clear(&fx);
+}
+
+static void
+test_projects_create_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	g_autofree char *config_path = NULL;
+	g_autofree char *params = NULL;
+	struct stat st;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects",
+					 "{\"id\":\"fresh\",\"name\":\"Fresh\",\"serviceId\":\"svc\","
+					 "\"config\":{\"sleepMs\":10}}",
+					 &status);
+	g_assert_cmpuint(status, ==, 201);
+	g_assert_cmpstr(json_object_get_string_member(object_of(node), "status"), ==, "stopped");
+	json_node_unref(node);
+
+	/* the files are on disk, private, with the filled-in config */
+	config_path = sl_daemon_fixture_path(&fx, "projects/fresh/config.json");
+	g_assert_cmpint(g_stat(config_path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	g_free(config_path);
+	config_path = sl_daemon_fixture_path(&fx, "projects/fresh/param.json");
+	g_assert_true(g_file_get_contents(config_path, &params, NULL, NULL));
+	g_assert_nonnull(strstr(params, "\"port\": 8080"));
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects",
+					 "{\"id\":\"fresh\",\"name\":\"Again\",\"serviceId\":\"svc\"}",
+					 &status);
+	g_assert_cmpuint(status, ==, 409);
+	sl_daemon_fixture_assert_error(node, "conflict", "project already exists");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects",
+					 "{\"id\":\"a/b\",\"name\":\"x\",\"serviceId\":\"svc\"}",
+					 &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request", "invalid project id");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects", "{\"name\":\"x\"}", &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request", "missing required string field: id");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects",
+					 "{\"id\":\"p2\",\"name\":\"x\",\"serviceId\":\"svc\","
+					 "\"config\":{\"port\":0}}",
+					 &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request",
+				       "project invalid: port: value 0 < min 1");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects",
+					 "{\"id\":\"p3\",\"name\":\"x\",\"serviceId\":\"nope\"}",
+					 &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request",
+				       "project invalid: service not found: nope");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects",
+					 "{\"id\":\"p4\",\"name\":\"x\",\"serviceId\":\"svc\","
+					 "\"colour\":\"red\"}",
+					 &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request",
+				       "unknown field in project config: colour");
+	json_node_unref(node);
+
+	/* nothing of the refused ones reached the disk */
+	g_free(config_path);
+	config_path = sl_daemon_fixture_path(&fx, "projects/p2");
+	g_assert_false(g_file_test(config_path, G_FILE_TEST_EXISTS));
+
+	/* the project survives a restart */
+	sl_daemon_fixture_stop(&fx);
+	sl_daemon_fixture_start(&fx);
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects/fresh", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_true(json_object_get_boolean_member(object_of(node), "valid"));
+	json_node_unref(node);
+
+	sl_daemon_fixture_clear(&fx);
+}
+
+static void
+test_projects_update_delete_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	g_autofree char *dir = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "PUT", "/api/projects/sleeper",
+					 "{\"name\":\"Renamed\",\"serviceId\":\"svc\","
+					 "\"enabled\":false,\"config\":{\"sleepMs\":1}}",
+					 &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_cmpstr(json_object_get_string_member(object_of(node), "name"), ==, "Renamed");
+	g_assert_cmpstr(json_object_get_string_member(object_of(node), "status"), ==, "disabled");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "PUT", "/api/projects/sleeper",
+					 "{\"id\":\"other\",\"name\":\"x\",\"serviceId\":\"svc\"}",
+					 &status);
+	g_assert_cmpuint(status, ==, 409);
+	sl_daemon_fixture_assert_error(node, "conflict", "project id mismatch");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "PUT", "/api/projects/sleeper",
+					 "{\"name\":\"x\",\"serviceId\":\"svc\","
+					 "\"config\":{\"port\":\"eighty\"}}",
+					 &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request",
+				       "project invalid: port: expected integer");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "PUT", "/api/projects/ghost",
+					 "{\"name\":\"x\",\"serviceId\":\"svc\"}", &status);
+	g_assert_cmpuint(status, ==, 404);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects/sleeper/validate",
+					 "{\"config\":{\"port\":0}}", &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_false(json_object_get_boolean_member(object_of(node), "valid"));
+	g_assert_cmpstr(json_object_get_string_member(object_of(node), "error"), ==,
+			"port: value 0 < min 1");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects/sleeper/validate",
+					 "{\"config\":\"x\"}", &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request", "field 'config' must be an object");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "DELETE", "/api/projects/sleeper", NULL, &status);
+	g_assert_cmpuint(status, ==, 204);
+	g_assert_null(node);
+	dir = sl_daemon_fixture_path(&fx, "projects/sleeper");
+	g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+
+	node = sl_daemon_fixture_request(&fx, "DELETE", "/api/projects/sleeper", NULL, &status);
+	g_assert_cmpuint(status, ==, 404);
+	json_node_unref(node);
+
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* ---- instances ----------------------------------------------------------------------------- */
+
+static gboolean
+no_instances_cb(SlDaemonFixture *fx, gpointer data)
+{
+	return sl_daemon_fixture_count_instances(fx, data) == 0;
+}
+
+static gboolean
+instance_running_cb(SlDaemonFixture *fx, gpointer data)
+{
+	g_autofree char *path = g_strdup_printf("/api/instances/%s", (const char *)data);
+	guint status = 0;
+	g_autoptr(JsonNode) node = sl_daemon_fixture_request(fx, "GET", path, NULL, &status);
+
+	return status == 200 &&
+	       g_strcmp0(stdiolink_json_object_get_string(object_of(node), "status"), "running") == 0;
+}
+
+static gboolean
+log_has_lines_cb(SlDaemonFixture *fx, gpointer data)
+{
+	g_autofree char *path = sl_daemon_fixture_path(fx, "logs/sleeper.log");
+	g_autofree char *text = NULL;
+
+	return g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "| hello") != NULL &&
+	       strstr(text, "| [stderr] warning") != NULL;
+}
+
+static gboolean
+two_events_cb(SlDaemonFixture *fx, gpointer data)
+{
+	g_autoptr(GPtrArray) events = sl_daemon_fixture_read_events(fx, data);
+
+	return events->len >= 2;
+}
+
+static char *
+start_project(SlDaemonFixture *fx, const char *id)
+{
+	g_autofree char *path = g_strdup_printf("/api/projects/%s/start", id);
+	guint status = 0;
+	g_autoptr(JsonNode) node = sl_daemon_fixture_request(fx, "POST", path, NULL, &status);
+	JsonObject *root = object_of(node);
+
+	g_assert_cmpuint(status, ==, 202);
+	g_assert_true(json_object_get_boolean_member(root, "started"));
+	g_assert_cmpstr(json_object_get_string_member(root, "status"), ==, "starting");
+	g_assert_true(g_str_has_prefix(json_object_get_string_member(root, "instanceId"), "inst_"));
+	return g_strdup(json_object_get_string_member(root, "instanceId"));
+}
+
+static void
+test_start_stop_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	JsonObject *root;
+	g_autofree char *instance_id = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *workspace = NULL;
+	g_autoptr(GPtrArray) events = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	instance_id = start_project(&fx, "sleeper");
+	g_assert_true(sl_daemon_fixture_wait(&fx, instance_running_cb, instance_id));
+	g_assert_true(sl_daemon_fixture_wait(&fx, log_has_lines_cb, NULL));
+
+	path = g_strdup_printf("/api/instances/%s", instance_id);
+	node = sl_daemon_fixture_request(&fx, "GET", path, NULL, &status);
+	root = object_of(node);
+	g_assert_cmpint(json_object_get_int_member(root, "pid"), >, 0);
+	g_assert_cmpstr(json_object_get_string_member(root, "projectId"), ==, "sleeper");
+	workspace = sl_daemon_fixture_path(&fx, "projects/sleeper/workspace");
+	g_assert_cmpstr(json_object_get_string_member(root, "workingDirectory"), ==, workspace);
+	g_assert_true(g_file_test(workspace, G_FILE_TEST_IS_DIR));
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects/sleeper", NULL, &status);
+	g_assert_cmpstr(json_object_get_string_member(object_of(node), "status"), ==, "running");
+	g_assert_cmpint(json_object_get_int_member(object_of(node), "instanceCount"), ==, 1);
+	json_node_unref(node);
+
+	/* a manual project runs once at a time */
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects/sleeper/start", NULL, &status);
+	g_assert_cmpuint(status, ==, 409);
+	sl_daemon_fixture_assert_error(node, "conflict", "already running");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects/sleeper/stop", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_true(json_object_get_boolean_member(object_of(node), "stopped"));
+	json_node_unref(node);
+	g_assert_true(sl_daemon_fixture_wait(&fx, no_instances_cb, "sleeper"));
+	g_assert_true(sl_daemon_fixture_wait(&fx, two_events_cb, instance_id));
+
+	events = sl_daemon_fixture_read_events(&fx, instance_id);
+	g_assert_cmpuint(events->len, ==, 2);
+	g_assert_cmpstr(events->pdata[0], ==, "instance.started");
+	g_assert_cmpstr(events->pdata[1], ==, "instance.finished");
+
+	node = sl_daemon_fixture_request(&fx, "GET", path, NULL, &status);
+	g_assert_cmpuint(status, ==, 404);
+	sl_daemon_fixture_assert_error(node, "not_found", "instance not found");
+	json_node_unref(node);
+
+	sl_daemon_fixture_clear(&fx);
+}
+
+static void
+test_start_refused_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects/bad-port/start", NULL, &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request",
+				       "project invalid: port: value 70000 > max 65535");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects/ghost/start", NULL, &status);
+	g_assert_cmpuint(status, ==, 404);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/instances/inst_00000000/terminate",
+					 NULL, &status);
+	g_assert_cmpuint(status, ==, 404);
+	json_node_unref(node);
+
+	g_assert_cmpuint(sl_daemon_fixture_count_instances(&fx, NULL), ==, 0);
+	sl_daemon_fixture_clear(&fx);
+}
+
+static gboolean
+pid_file_written_cb(SlDaemonFixture *fx, gpointer data)
+{
+	return g_file_test(data, G_FILE_TEST_EXISTS);
+}
+
+static GPid
+read_pid_file(const char *path)
+{
+	g_autofree char *text = NULL;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	return (GPid)g_ascii_strtoll(text, NULL, 10);
+}
+
+/* a service that ignores SIGTERM is killed after the grace period, its child with it */
+static void
+test_stop_grace_kill_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	g_autofree char *child_pid_file = NULL;
+	g_autofree char *params = NULL;
+	g_autofree char *instance_id = NULL;
+	g_autofree char *path = NULL;
+	GPid child;
+
+	sl_daemon_fixture_init(&fx);
+	child_pid_file = sl_daemon_fixture_path(&fx, "child.pid");
+	params = g_strdup_printf("{\"sleepMs\":60000,\"ignoreTerm\":true,\"spawnChild\":\"%s\"}",
+				 child_pid_file);
+	sl_daemon_fixture_add_test_service(&fx, "svc", test_schema);
+	sl_daemon_fixture_add_project(&fx, "stubborn", "svc", NULL, params);
+	sl_daemon_fixture_write(&fx, "config.json", "{\"stopGraceMs\":300}");
+	sl_daemon_fixture_start(&fx);
+
+	instance_id = start_project(&fx, "stubborn");
+	g_assert_true(sl_daemon_fixture_wait(&fx, instance_running_cb, instance_id));
+	g_assert_true(sl_daemon_fixture_wait(&fx, pid_file_written_cb, child_pid_file));
+	child = read_pid_file(child_pid_file);
+	g_assert_true(sl_daemon_fixture_pid_alive(child));
+
+	path = g_strdup_printf("/api/instances/%s/terminate", instance_id);
+	node = sl_daemon_fixture_request(&fx, "POST", path, NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_true(json_object_get_boolean_member(object_of(node), "terminated"));
+	json_node_unref(node);
+
+	g_assert_true(sl_daemon_fixture_wait(&fx, no_instances_cb, "stubborn"));
+	g_assert_false(sl_daemon_fixture_pid_alive(child));
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* an entry that disappears after loading: the start is accepted, then fails exactly once */
+static void
+test_start_failed_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *entry = NULL;
+	g_autofree char *instance_id = NULL;
+	g_autoptr(GPtrArray) events = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	entry = sl_daemon_fixture_path(&fx, "services/svc/run");
+	g_assert_cmpint(g_unlink(entry), ==, 0);
+
+	instance_id = start_project(&fx, "sleeper");
+	g_assert_true(sl_daemon_fixture_wait(&fx, no_instances_cb, "sleeper"));
+	g_assert_true(sl_daemon_fixture_wait(&fx, two_events_cb, instance_id));
+
+	/* and no third one comes later */
+	g_usleep(200 * 1000);
+	events = sl_daemon_fixture_read_events(&fx, instance_id);
+	g_assert_cmpuint(events->len, ==, 2);
+	g_assert_cmpstr(events->pdata[0], ==, "instance.startFailed");
+	g_assert_cmpstr(events->pdata[1], ==, "instance.finished");
+	sl_daemon_fixture_clear(&fx);
+}
+
+static gboolean
+dir_gone_cb(SlDaemonFixture *fx, gpointer data)
+{
+	return !g_file_test(data, G_FILE_TEST_EXISTS);
+}
+
+/* delete waits for the instances, without holding up anybody else meanwhile */
+static void
+test_delete_running_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	g_autofree char *instance_id = NULL;
+	g_autofree char *dir = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	instance_id = start_project(&fx, "sleeper");
+	g_assert_true(sl_daemon_fixture_wait(&fx, instance_running_cb, instance_id));
+
+	node = sl_daemon_fixture_request(&fx, "DELETE", "/api/projects/sleeper", NULL, &status);
+	g_assert_cmpuint(status, ==, 204);
+	g_assert_null(node);
+	g_assert_cmpuint(sl_daemon_fixture_count_instances(&fx, "sleeper"), ==, 0);
+	dir = sl_daemon_fixture_path(&fx, "projects/sleeper");
+	g_assert_true(sl_daemon_fixture_wait(&fx, dir_gone_cb, dir));
+	sl_daemon_fixture_clear(&fx);
+}
+
+typedef struct {
+	SlDaemonFixture *fx;
+	guint status;
+} SlowRequest;
+
+static gpointer
+slow_put_thread(gpointer data)
+{
+	SlowRequest *req = data;
+	g_autoptr(SoupSession) session = sl_daemon_fixture_new_session();
+	g_autofree char *url = g_strconcat(req->fx->base_url, "/api/projects/stubborn", NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new("PUT", url);
+	const char *body = "{\"name\":\"Changed\",\"serviceId\":\"svc\"}";
+	g_autoptr(GBytes) bytes = g_bytes_new_static(body, strlen(body));
+	g_autoptr(GBytes) reply = NULL;
+
+	soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
+	reply = soup_session_send_and_read(session, msg, NULL, NULL);
+	req->status = soup_message_get_status(msg);
+	return NULL;
+}
+
+static gboolean
+stubborn_ready_cb(SlDaemonFixture *fx, gpointer data)
+{
+	g_autofree char *path = sl_daemon_fixture_path(fx, "logs/stubborn.log");
+	g_autofree char *text = NULL;
+
+	return g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "| ready") != NULL;
+}
+
+static gboolean
+stop_refused_busy_cb(SlDaemonFixture *fx, gpointer data)
+{
+	guint status = 0;
+	g_autoptr(JsonNode) node = sl_daemon_fixture_request(fx, "POST", "/api/projects/stubborn/stop",
+							     NULL, &status);
+
+	if (status != 409)
+		return FALSE;
+	sl_daemon_fixture_assert_error(node, "project_busy",
+				       "project operation already in progress: stubborn");
+	return TRUE;
+}
+
+/*
+ * While an update waits for a stubborn instance to go, a second mutation of the same
+ * project is refused as busy and other requests are answered at once.
+ */
+static void
+test_project_busy_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	SlowRequest slow = {&fx, 0};
+	g_autofree char *instance_id = NULL;
+	GThread *thread;
+
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_add_test_service(&fx, "svc", test_schema);
+	sl_daemon_fixture_add_project(&fx, "stubborn", "svc", NULL,
+				      "{\"sleepMs\":60000,\"ignoreTerm\":true,"
+				      "\"stdout\":[\"ready\"]}");
+	sl_daemon_fixture_write(&fx, "config.json", "{\"stopGraceMs\":3000}");
+	sl_daemon_fixture_start(&fx);
+	instance_id = start_project(&fx, "stubborn");
+
+	/* "running" means spawned; the service prints once it has set SIGTERM aside */
+	g_assert_true(sl_daemon_fixture_wait(&fx, stubborn_ready_cb, NULL));
+
+	thread = g_thread_new("slow-put", slow_put_thread, &slow);
+
+	/* stop is a guarded mutation too, and harmless here: once the update holds the
+	 * project it is refused as busy, for as long as the stubborn instance lives */
+	g_assert_true(sl_daemon_fixture_wait(&fx, stop_refused_busy_cb, NULL));
+	node = sl_daemon_fixture_request(&fx, "DELETE", "/api/projects/stubborn", NULL, &status);
+	g_assert_cmpuint(status, ==, 409);
+	sl_daemon_fixture_assert_error(node, "project_busy", NULL);
+	json_node_unref(node);
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	json_node_unref(node);
+	g_assert_cmpuint(slow.status, ==, 0);
+
+	g_thread_join(thread);
+	g_assert_cmpuint(slow.status, ==, 200);
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* ---- HTTP rules ---------------------------------------------------------------------------- */
+
+static void
+test_http_errors_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	g_autofree char *big = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects", "{\"id\":", &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request", "request body must be a JSON object");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects", "[1,2]", &status);
+	g_assert_cmpuint(status, ==, 400);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects", "\xff\xfe{}", &status);
+	g_assert_cmpuint(status, ==, 400);
+	json_node_unref(node);
+
+	/* a blank body is an empty object */
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects", "   ", &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request", "missing required string field: id");
+	json_node_unref(node);
+
+	big = g_strnfill(1024 * 1024 + 1, ' ');
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects", big, &status);
+	g_assert_cmpuint(status, ==, 413);
+	sl_daemon_fixture_assert_error(node, "payload_too_large",
+				       "request body too large (limit 1MB)");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/nothing", NULL, &status);
+	g_assert_cmpuint(status, ==, 404);
+	sl_daemon_fixture_assert_error(node, "not_found", "not found");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "DELETE", "/api/server/status", NULL, &status);
+	g_assert_cmpuint(status, ==, 405);
+	sl_daemon_fixture_assert_error(node, "method_not_allowed", NULL);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server%2Fstatus", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "OPTIONS", "/api/projects/x/start", NULL, &status);
+	g_assert_cmpuint(status, ==, 204);
+	g_assert_null(node);
+
+	/* the daemon is still serving */
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	json_node_unref(node);
+	sl_daemon_fixture_clear(&fx);
+}
+
+static JsonNode *
+request_with_header(SlDaemonFixture *fx,
+		    const char *method,
+		    const char *path,
+		    const char *header,
+		    const char *value,
+		    guint *status)
+{
+	g_autofree char *url = g_strconcat(fx->base_url, path, NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
+
+	soup_message_headers_replace(soup_message_get_request_headers(msg), header, value);
+	return sl_daemon_fixture_request_full(fx, msg, NULL, status);
+}
+
+static void
+test_access_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	g_autofree char *own_origin = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	/* a page elsewhere cannot start anything */
+	node = request_with_header(&fx, "POST", "/api/projects/sleeper/start", "Origin",
+				   "http://evil.example", &status);
+	g_assert_cmpuint(status, ==, 403);
+	sl_daemon_fixture_assert_error(node, "forbidden", NULL);
+	json_node_unref(node);
+	g_assert_cmpuint(sl_daemon_fixture_count_instances(&fx, NULL), ==, 0);
+
+	/* a rebinding name pointing at 127.0.0.1 is not answered */
+	node = request_with_header(&fx, "GET", "/api/server/status", "Host", "evil.example:6200",
+				   &status);
+	g_assert_cmpuint(status, ==, 421);
+	sl_daemon_fixture_assert_error(node, "misdirected_request", NULL);
+	json_node_unref(node);
+
+	/* the daemon's own origin is fine, and no CORS header is sent by default */
+	own_origin = g_strdup(fx.base_url);
+	node = request_with_header(&fx, "GET", "/api/server/status", "Origin", own_origin, &status);
+	g_assert_cmpuint(status, ==, 200);
+	json_node_unref(node);
+
+	node = request_with_header(&fx, "GET", "/api/server/status", "Host", "localhost", &status);
+	g_assert_cmpuint(status, ==, 200);
+	json_node_unref(node);
+	sl_daemon_fixture_clear(&fx);
+}
+
+static void
+test_cors_configured_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	g_autofree char *url = NULL;
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_write(&fx, "config.json", "{\"corsOrigin\":\"http://console.example\"}");
+	sl_daemon_fixture_start(&fx);
+
+	url = g_strconcat(fx.base_url, "/api/services", NULL);
+	msg = soup_message_new("GET", url);
+	soup_message_headers_replace(soup_message_get_request_headers(msg), "Origin",
+				     "http://console.example");
+	node = sl_daemon_fixture_request_full(&fx, msg, NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_cmpstr(soup_message_headers_get_one(soup_message_get_response_headers(msg),
+						     "Access-Control-Allow-Origin"), ==,
+			"http://console.example");
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* ---- real data roots ----------------------------------------------------------------------- */
+
+static void
+copy_tree(const char *from, const char *to)
+{
+	g_autoptr(GDir) dir = g_dir_open(from, 0, NULL);
+	const char *name;
+
+	g_assert_nonnull(dir);
+	g_assert_cmpint(g_mkdir_with_parents(to, 0755), ==, 0);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *src = g_build_filename(from, name, NULL);
+		g_autofree char *dst = g_build_filename(to, name, NULL);
+		g_autofree char *text = NULL;
+		gsize length = 0;
+
+		if (g_file_test(src, G_FILE_TEST_IS_DIR)) {
+			copy_tree(src, dst);
+			continue;
+		}
+		g_assert_true(g_file_get_contents(src, &text, &length, NULL));
+		g_assert_true(g_file_set_contents(dst, text, (gssize)length, NULL));
+	}
+}
+
+/* the production fixture loads whole: every service, every project valid */
+static void
+test_fixture_data_root_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *fixture = g_build_filename(g_getenv("STDIOLINK_FIXTURES"),
+						    "original-data-roots", "data_root", NULL);
+	g_autofree char *services = NULL;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+	guint status = 0;
+	JsonNode *node;
+	JsonObject *counts;
+
+	sl_daemon_fixture_init(&fx);
+	copy_tree(fixture, fx.root);
+	services = sl_daemon_fixture_path(&fx, "services");
+	dir = g_dir_open(services, 0, NULL);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *index_js = g_build_filename("services", name, "index.js", NULL);
+
+		sl_daemon_fixture_write(&fx, index_js, "// placeholder\n");
+	}
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
+	counts = json_object_get_object_member(object_of(node), "counts");
+	g_assert_cmpint(json_object_get_int_member(counts, "services"), ==, 7);
+	g_assert_cmpint(json_object_get_int_member(
+			    json_object_get_object_member(counts, "projects"), "total"), ==, 9);
+	g_assert_cmpint(json_object_get_int_member(
+			    json_object_get_object_member(counts, "projects"), "invalid"), ==, 0);
+	json_node_unref(node);
+
+	/* without a service program, a JavaScript project cannot start, and says so */
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects/opcua_server/start", NULL,
+					 &status);
+	g_assert_cmpuint(status, ==, 500);
+	sl_daemon_fixture_assert_error(node, "start_failed", "stdiolink_service not found");
+	json_node_unref(node);
+	sl_daemon_fixture_clear(&fx);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_add_func("/daemon/status", test_status_func);
+	g_test_add_func("/daemon/services", test_services_func);
+	g_test_add_func("/daemon/service-schema-routes", test_service_schema_routes_func);
+	g_test_add_func("/daemon/projects/read", test_projects_read_func);
+	g_test_add_func("/daemon/projects/create", test_projects_create_func);
+	g_test_add_func("/daemon/projects/update-delete", test_projects_update_delete_func);
+	g_test_add_func("/daemon/instances/start-stop", test_start_stop_func);
+	g_test_add_func("/daemon/instances/start-refused", test_start_refused_func);
+	g_test_add_func("/daemon/instances/stop-grace-kill", test_stop_grace_kill_func);
+	g_test_add_func("/daemon/instances/start-failed", test_start_failed_func);
+	g_test_add_func("/daemon/projects/delete-running", test_delete_running_func);
+	g_test_add_func("/daemon/projects/busy", test_project_busy_func);
+	g_test_add_func("/daemon/http/errors", test_http_errors_func);
+	g_test_add_func("/daemon/http/access", test_access_func);
+	g_test_add_func("/daemon/http/cors-configured", test_cors_configured_func);
+	g_test_add_func("/daemon/fixture-data-root", test_fixture_data_root_func);
+	return g_test_run();
+}
