@@ -93,6 +93,7 @@ sl_daemon_fixture_start(SlDaemonFixture *fx)
 	g_assert_nonnull(line);
 	url = strstr(line, marker);
 	g_assert_nonnull(url);
+	g_free(fx->base_url);
 	fx->base_url = g_strdup(url + strlen(marker));
 }
 

@@ -233,6 +233,9 @@ crash(const char *how)
 	setrlimit(RLIMIT_CORE, &no_core);
 	if (g_strcmp0(how, "abort") == 0)
 		abort();
+
+	/* the default action, so that a sanitizer's handler cannot turn it into an abort */
+	signal(SIGSEGV, SIG_DFL);
 	raise(SIGSEGV);
 }
 
