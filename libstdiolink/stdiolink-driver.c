@@ -360,7 +360,6 @@ JsonNode *
 stdiolink_driver_meta_normalize(JsonObject *raw)
 {
 	JsonObject *out;
-	JsonNode *node;
 
 	g_return_val_if_fail(raw != NULL, NULL);
 
@@ -378,38 +377,15 @@ stdiolink_driver_meta_normalize(JsonObject *raw)
 	set_nonempty_array(out, "errors", normalize_objects(raw, "errors"));
 	set_nonempty_array(out, "examples", normalize_objects(raw, "examples"));
 
-	node = json_node_new(JSON_NODE_OBJECT);
-	json_node_take_object(node, out);
-	return node;
+	return stdiolink_json_node_new_object(out);
 }
 
 /* ---- loading ----------------------------------------------------------------------- */
 
 static gboolean
-fail(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-fail(GError **error, const char *format, ...)
-{
-	va_list args;
-
-	va_start(args, format);
-	g_propagate_error(error, g_error_new_valist(STDIOLINK_ERROR, STDIOLINK_ERROR_INVALID_DATA,
-						    format, args));
-	va_end(args);
-	return FALSE;
-}
-
-static gboolean
 is_executable_file(const char *path)
 {
 	return g_file_test(path, G_FILE_TEST_IS_REGULAR) && g_access(path, X_OK) == 0;
-}
-
-static gint
-compare_names(gconstpointer a, gconstpointer b)
-{
-	return stdiolink_scan_compare_names(*(const char *const *)a, *(const char *const *)b);
 }
 
 /**
@@ -448,7 +424,7 @@ stdiolink_driver_find_executable(const char *dir)
 	if (names->len == 0)
 		return NULL;
 
-	g_ptr_array_sort(names, compare_names);
+	stdiolink_scan_sort_names(names);
 	return g_build_filename(abs_dir, g_ptr_array_index(names, 0), NULL);
 }
 
@@ -461,16 +437,18 @@ read_meta(const char *path, char **hash, GError **error)
 	gsize length;
 
 	if (!g_file_get_contents(path, &contents, &length, NULL)) {
-		fail(error, "cannot open driver meta file: %s", path);
+		stdiolink_set_invalid_data(error, "cannot open driver meta file: %s", path);
 		return NULL;
 	}
 	root = stdiolink_json_parse(contents, (gssize)length, &local_error);
 	if (root == NULL) {
-		fail(error, "driver meta parse error: %s: %s", path, local_error->message);
+		stdiolink_set_invalid_data(error, "driver meta parse error: %s: %s", path,
+					   local_error->message);
 		return NULL;
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(root)) {
-		fail(error, "driver meta must contain a JSON object: %s", path);
+		stdiolink_set_invalid_data(error, "driver meta must contain a JSON object: %s",
+					   path);
 		return NULL;
 	}
 
@@ -504,7 +482,8 @@ stdiolink_driver_load(const char *dir, GError **error)
 	self->dir = g_canonicalize_filename(dir, NULL);
 	meta_path = g_build_filename(self->dir, META_FILE_NAME, NULL);
 	if (!g_file_test(meta_path, G_FILE_TEST_EXISTS)) {
-		fail(error, "missing %s in driver directory: %s", META_FILE_NAME, self->dir);
+		stdiolink_set_invalid_data(error, "missing %s in driver directory: %s",
+					   META_FILE_NAME, self->dir);
 		return NULL;
 	}
 
@@ -514,7 +493,7 @@ stdiolink_driver_load(const char *dir, GError **error)
 	json_object_seal(self->meta);
 	info = meta_info(self->meta);
 	if (*member_string(info, "id") == '\0') {
-		fail(error, "driver meta has no info.id: %s", meta_path);
+		stdiolink_set_invalid_data(error, "driver meta has no info.id: %s", meta_path);
 		return NULL;
 	}
 	self->id = g_strdup(member_string(info, "id"));
@@ -523,8 +502,9 @@ stdiolink_driver_load(const char *dir, GError **error)
 
 	self->program = stdiolink_driver_find_executable(self->dir);
 	if (self->program == NULL) {
-		fail(error, "no executable " EXECUTABLE_PREFIX "* in driver directory: %s",
-		     self->dir);
+		stdiolink_set_invalid_data(
+		    error, "no executable " EXECUTABLE_PREFIX "* in driver directory: %s",
+		    self->dir);
 		return NULL;
 	}
 	return g_steal_pointer(&self);
@@ -719,15 +699,6 @@ build_common_view(StdiolinkDriver *self, const char *data_root)
 	return object;
 }
 
-static JsonNode *
-object_node(JsonObject *object)
-{
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-
-	json_node_take_object(node, object);
-	return node;
-}
-
 /**
  * stdiolink_driver_to_list_json:
  * @self: a #StdiolinkDriver
@@ -748,7 +719,7 @@ stdiolink_driver_to_list_json(StdiolinkDriver *self, const char *data_root)
 	object = build_common_view(self, data_root);
 	json_object_set_string_member(object, "name", self->name);
 	json_object_set_string_member(object, "version", self->version);
-	return object_node(object);
+	return stdiolink_json_node_new_object(object);
 }
 
 /**
@@ -770,5 +741,5 @@ stdiolink_driver_to_detail_json(StdiolinkDriver *self, const char *data_root)
 
 	object = build_common_view(self, data_root);
 	json_object_set_member(object, "meta", stdiolink_driver_meta_normalize(self->meta));
-	return object_node(object);
+	return stdiolink_json_node_new_object(object);
 }

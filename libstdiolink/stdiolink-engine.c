@@ -375,21 +375,6 @@ stdiolink_engine_load_finish(StdiolinkEngine *self, GAsyncResult *res, GError **
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
-static JsonNode *
-take_object(JsonObject *object)
-{
-	JsonNode *node = json_node_init_object(json_node_alloc(), object);
-
-	json_object_unref(object);
-	return node;
-}
-
-static gint
-compare_strings(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* ids of a table in code-point order, the order of every collection the API returns */
 static GPtrArray *
 sorted_keys(GHashTable *table)
@@ -401,7 +386,7 @@ sorted_keys(GHashTable *table)
 	g_hash_table_iter_init(&iter, table);
 	while (g_hash_table_iter_next(&iter, &key, NULL))
 		g_ptr_array_add(keys, key);
-	g_ptr_array_sort(keys, compare_strings);
+	stdiolink_sort_strings(keys);
 	return keys;
 }
 
@@ -547,7 +532,7 @@ stdiolink_engine_get_status(StdiolinkEngine *self)
 	json_object_set_double_member(loop, "lagMs", self->lag_last_us / 1000.0);
 	json_object_set_double_member(loop, "maxLagMs", self->lag_max_us / 1000.0);
 	json_object_set_object_member(root, "mainLoop", loop);
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 /* ---- services ---------------------------------------------------------------------- */
@@ -573,7 +558,7 @@ stdiolink_engine_list_services(StdiolinkEngine *self)
 								      count_projects_of(self, ids->pdata[i])));
 	}
 	json_object_set_array_member(root, "services", list);
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 static GPtrArray *
@@ -657,7 +642,7 @@ stdiolink_engine_validate_schema(StdiolinkEngine *self,
 	if (schema == NULL) {
 		json_object_set_boolean_member(root, "valid", FALSE);
 		json_object_set_string_member(root, "error", parse_error->message);
-		return take_object(root);
+		return stdiolink_json_node_new_object(root);
 	}
 	json_object_set_boolean_member(root, "valid", TRUE);
 	json_object_set_member(root, "fields", stdiolink_schema_to_json(schema));
@@ -669,7 +654,7 @@ stdiolink_engine_validate_schema(StdiolinkEngine *self,
 			json_array_add_string_element(list, warnings[i]);
 		json_object_set_array_member(root, "warnings", list);
 	}
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 static JsonArray *
@@ -711,7 +696,7 @@ stdiolink_engine_generate_defaults(StdiolinkEngine *self, const char *id, GError
 	json_object_set_object_member(root, "config", stdiolink_schema_generate_defaults(schema));
 	json_object_set_array_member(root, "requiredFields", strv_to_array(required));
 	json_object_set_array_member(root, "optionalFields", strv_to_array(optional));
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 /**
@@ -750,7 +735,7 @@ stdiolink_engine_validate_config(StdiolinkEngine *self,
 	json_object_set_boolean_member(root, "valid", result->valid);
 	if (result->valid) {
 		json_object_set_object_member(root, "filledConfig", json_object_ref(result->filled));
-		return take_object(root);
+		return stdiolink_json_node_new_object(root);
 	}
 	json_object_set_string_member(root, "errorField", result->error_field);
 	json_object_set_string_member(root, "errorMessage", result->error_message);
@@ -760,7 +745,7 @@ stdiolink_engine_validate_config(StdiolinkEngine *self,
 	errors = json_array_new();
 	json_array_add_object_element(errors, entry);
 	json_object_set_array_member(root, "errors", errors);
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 /* ---- projects: queries -------------------------------------------------------------- */
@@ -813,7 +798,7 @@ stdiolink_engine_list_projects(StdiolinkEngine *self, const StdiolinkProjectQuer
 	json_object_set_int_member(root, "total", total);
 	json_object_set_int_member(root, "page", query->page);
 	json_object_set_int_member(root, "pageSize", query->page_size);
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 /**
@@ -890,7 +875,7 @@ stdiolink_engine_validate_project(StdiolinkEngine *self,
 	json_object_set_boolean_member(root, "valid", stdiolink_project_get_valid(copy));
 	if (!stdiolink_project_get_valid(copy))
 		json_object_set_string_member(root, "error", stdiolink_project_get_error(copy));
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 /* ---- projects: mutations ------------------------------------------------------------- */
@@ -907,7 +892,12 @@ typedef enum {
 	OP_DELETE,
 } OpKind;
 
-typedef struct {
+typedef struct _ProjectOp ProjectOp;
+
+/* one change to a project's files, run in a worker thread; see run_file_op() */
+typedef gboolean (*FileStepFunc)(ProjectOp *op, GError **error);
+
+struct _ProjectOp {
 	OpKind kind;
 	char *id;
 	char *projects_dir;
@@ -915,7 +905,8 @@ typedef struct {
 	StdiolinkProject *project; /* the new version (create, update) */
 	StdiolinkProject *old;	   /* what to roll back to (update) */
 	GError *stop_error;	   /* why the stop failed, kept while rolling back */
-} ProjectOp;
+	FileStepFunc file_step;	   /* what the worker thread of run_file_op() does */
+};
 
 static void
 project_op_free(ProjectOp *op)
@@ -969,40 +960,34 @@ project_op_succeed(GTask *task, JsonNode *result)
 	g_task_return_pointer(task, result, result != NULL ? (GDestroyNotify)json_node_unref : NULL);
 }
 
-/* worker thread: save or remove the files of op->project / op->id */
-static void
-save_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-	ProjectOp *op = task_data;
-	GError *error = NULL;
+/* the file steps: write the new version, write the old one back, delete the folder */
 
-	if (!stdiolink_project_save(op->project, op->projects_dir, &error)) {
-		g_task_return_error(task, error);
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
+static gboolean
+save_new_files(ProjectOp *op, GError **error)
+{
+	return stdiolink_project_save(op->project, op->projects_dir, error);
 }
 
-static void
-rollback_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+static gboolean
+save_old_files(ProjectOp *op, GError **error)
 {
-	ProjectOp *op = task_data;
-	GError *error = NULL;
-
-	if (!stdiolink_project_save(op->old, op->projects_dir, &error)) {
-		g_task_return_error(task, error);
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
+	return stdiolink_project_save(op->old, op->projects_dir, error);
 }
 
+static gboolean
+remove_files(ProjectOp *op, GError **error)
+{
+	return stdiolink_project_remove(op->projects_dir, op->id, error);
+}
+
+/* worker thread: run the op's file step and hand its outcome back */
 static void
-remove_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+file_step_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
 	ProjectOp *op = task_data;
 	GError *error = NULL;
 
-	if (!stdiolink_project_remove(op->projects_dir, op->id, &error)) {
+	if (!op->file_step(op, &error)) {
 		g_task_return_error(task, error);
 		return;
 	}
@@ -1010,17 +995,19 @@ remove_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 }
 
 /*
- * Run @func in a worker thread with the outer task's data; @done gets the outer task back.
- * The inner task shares the op but does not own it.
+ * Run @step in a worker thread on the outer task's op; @done gets the outer task back.
+ * The inner task shares the op but does not own it. One step runs at a time per op.
  */
 static void
-run_file_op(GTask *task, GTaskThreadFunc func, GAsyncReadyCallback done)
+run_file_op(GTask *task, FileStepFunc step, GAsyncReadyCallback done)
 {
 	StdiolinkEngine *self = g_task_get_source_object(task);
 	g_autoptr(GTask) inner = g_task_new(self, NULL, done, g_object_ref(task));
+	ProjectOp *op = g_task_get_task_data(task);
 
-	g_task_set_task_data(inner, g_task_get_task_data(task), NULL);
-	g_task_run_in_thread(inner, func);
+	op->file_step = step;
+	g_task_set_task_data(inner, op, NULL);
+	g_task_run_in_thread(inner, file_step_thread);
 }
 
 static StdiolinkProject *
@@ -1106,7 +1093,7 @@ stdiolink_engine_create_project_async(StdiolinkEngine *self,
 	}
 
 	g_hash_table_add(self->busy, g_strdup(id));
-	run_file_op(task, save_thread, create_saved_cb);
+	run_file_op(task, save_new_files, create_saved_cb);
 }
 
 static void
@@ -1136,7 +1123,7 @@ update_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		/* the new files are on disk but the old instances live on: put the old back */
 		g_warning("project %s: %s; restoring its previous files", op->id,
 			  op->stop_error->message);
-		run_file_op(task, rollback_thread, update_rolled_back_cb);
+		run_file_op(task, save_old_files, update_rolled_back_cb);
 		return;
 	}
 	g_hash_table_replace(self->projects, g_strdup(op->id), g_object_ref(op->project));
@@ -1209,7 +1196,7 @@ stdiolink_engine_update_project_async(StdiolinkEngine *self,
 	op->old = stdiolink_project_copy(current);
 
 	g_hash_table_add(self->busy, g_strdup(id));
-	run_file_op(task, save_thread, update_saved_cb);
+	run_file_op(task, save_new_files, update_saved_cb);
 }
 
 static void
@@ -1240,7 +1227,7 @@ delete_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		project_op_fail(task, error);
 		return;
 	}
-	run_file_op(task, remove_thread, delete_removed_cb);
+	run_file_op(task, remove_files, delete_removed_cb);
 }
 
 /**
@@ -1400,7 +1387,7 @@ stdiolink_engine_start_project(StdiolinkEngine *self, const char *id, GError **e
 	root = json_object_new();
 	if (noop) {
 		json_object_set_boolean_member(root, "noop", TRUE);
-		return take_object(root);
+		return stdiolink_json_node_new_object(root);
 	}
 	instance = launch(self, project, error);
 	if (instance == NULL) {
@@ -1413,7 +1400,7 @@ stdiolink_engine_start_project(StdiolinkEngine *self, const char *id, GError **e
 	json_object_set_string_member(
 	    root, "status",
 	    stdiolink_instance_state_to_string(stdiolink_instance_get_state(instance)));
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 /**
@@ -1440,7 +1427,7 @@ stdiolink_engine_stop_project(StdiolinkEngine *self, const char *id, GError **er
 
 	root = json_object_new();
 	json_object_set_boolean_member(root, "stopped", TRUE);
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 /* ---- instances ----------------------------------------------------------------------- */
@@ -1465,7 +1452,7 @@ stdiolink_engine_list_instances(StdiolinkEngine *self, const char *project_id)
 	for (guint i = 0; i < live->len; i++)
 		json_array_add_element(list, stdiolink_instance_to_json(live->pdata[i], FALSE));
 	json_object_set_array_member(root, "instances", list);
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 static StdiolinkInstance *
@@ -1513,7 +1500,7 @@ stdiolink_engine_terminate_instance(StdiolinkEngine *self, const char *id, GErro
 	stdiolink_instance_manager_terminate(self->instances, id);
 	root = json_object_new();
 	json_object_set_boolean_member(root, "terminated", TRUE);
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 /* ---- drivers ------------------------------------------------------------------------- */
@@ -1537,7 +1524,7 @@ stdiolink_engine_list_drivers(StdiolinkEngine *self)
 		json_array_add_element(list, stdiolink_driver_to_list_json(drv, self->data_root));
 	}
 	json_object_set_array_member(root, "drivers", list);
-	return take_object(root);
+	return stdiolink_json_node_new_object(root);
 }
 
 /**

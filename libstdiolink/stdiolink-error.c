@@ -56,3 +56,26 @@ stdiolink_error_from_code(const char *code)
 	}
 	return STDIOLINK_ERROR_INTERNAL;
 }
+
+/**
+ * stdiolink_set_invalid_data:
+ * @error: return location for a #GError, or %NULL
+ * @format: printf()-style format of the message
+ * @...: its arguments
+ *
+ * Sets %STDIOLINK_ERROR_INVALID_DATA, the error of every file on disk that cannot be
+ * loaded (services, drivers).
+ *
+ * Returns: %FALSE, so that a check can end with `return stdiolink_set_invalid_data(...)`
+ */
+gboolean
+stdiolink_set_invalid_data(GError **error, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	g_propagate_error(error, g_error_new_valist(STDIOLINK_ERROR, STDIOLINK_ERROR_INVALID_DATA,
+						    format, args));
+	va_end(args);
+	return FALSE;
+}

@@ -53,4 +53,6 @@ GQuark stdiolink_error_quark(void);
 const char *stdiolink_error_to_code(StdiolinkError error);
 StdiolinkError stdiolink_error_from_code(const char *code);
 
+gboolean stdiolink_set_invalid_data(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
 G_END_DECLS

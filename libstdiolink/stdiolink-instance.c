@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "stdiolink-instance-private.h"
+#include "stdiolink-json.h"
 #include "stdiolink-log-writer-private.h"
 #include "stdiolink-util.h"
 
@@ -774,7 +775,6 @@ JsonNode *
 stdiolink_instance_to_json(StdiolinkInstance *inst, gboolean detail)
 {
 	JsonObject *obj;
-	JsonNode *node;
 
 	g_return_val_if_fail(STDIOLINK_IS_INSTANCE(inst), NULL);
 
@@ -797,7 +797,5 @@ stdiolink_instance_to_json(StdiolinkInstance *inst, gboolean detail)
 		json_object_set_array_member(obj, "commandLine", cmd);
 	}
 
-	node = json_node_new(JSON_NODE_OBJECT);
-	json_node_take_object(node, obj);
-	return node;
+	return stdiolink_json_node_new_object(obj);
 }

@@ -403,6 +403,27 @@ stdiolink_json_equal(JsonNode *a, JsonNode *b)
 }
 
 /**
+ * stdiolink_json_node_new_object:
+ * @object: (transfer full): an object
+ *
+ * Wraps @object in a node, taking over the caller's reference: how the JSON views hand
+ * out the objects they build.
+ *
+ * Returns: (transfer full): an object node
+ */
+JsonNode *
+stdiolink_json_node_new_object(JsonObject *object)
+{
+	JsonNode *node;
+
+	g_return_val_if_fail(object != NULL, NULL);
+
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, object);
+	return node;
+}
+
+/**
  * stdiolink_json_object_get_string:
  * @object: an object
  * @member: a member name

@@ -26,6 +26,7 @@ double stdiolink_json_node_get_number(JsonNode *node);
 gboolean stdiolink_json_node_is_string(JsonNode *node);
 gboolean stdiolink_json_node_is_bool(JsonNode *node);
 gboolean stdiolink_json_equal(JsonNode *a, JsonNode *b);
+JsonNode *stdiolink_json_node_new_object(JsonObject *object);
 
 const char *stdiolink_json_object_get_string(JsonObject *object, const char *member);
 JsonObject *stdiolink_json_object_get_object(JsonObject *object, const char *member);

@@ -357,12 +357,6 @@ stdiolink_project_load(const char *projects_dir, const char *id)
 	return self;
 }
 
-static gint
-compare_names(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* names of the sub-folders that can be projects, in code-point order */
 static GPtrArray *
 list_project_dirs(const char *projects_dir)
@@ -384,7 +378,7 @@ list_project_dirs(const char *projects_dir)
 			g_ptr_array_add(names, g_strdup(name));
 	}
 
-	g_ptr_array_sort(names, compare_names);
+	stdiolink_sort_strings(names);
 	return names;
 }
 
@@ -1026,7 +1020,6 @@ stdiolink_project_to_json(StdiolinkProject *p, guint live_instances)
 {
 	JsonObject *obj;
 	JsonNode *config;
-	JsonNode *node;
 
 	g_return_val_if_fail(STDIOLINK_IS_PROJECT(p), NULL);
 
@@ -1047,7 +1040,5 @@ stdiolink_project_to_json(StdiolinkProject *p, guint live_instances)
 	if (p->error != NULL && *p->error != '\0')
 		json_object_set_string_member(obj, "error", p->error);
 
-	node = json_node_new(JSON_NODE_OBJECT);
-	json_node_take_object(node, obj);
-	return node;
+	return stdiolink_json_node_new_object(obj);
 }

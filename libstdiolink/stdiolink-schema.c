@@ -205,15 +205,6 @@ deep_copy(JsonNode *node)
 }
 
 static JsonNode *
-node_take_object(JsonObject *object)
-{
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-
-	json_node_take_object(node, object);
-	return node;
-}
-
-static JsonNode *
 node_take_array(JsonArray *array)
 {
 	JsonNode *node = json_node_new(JSON_NODE_ARRAY);
@@ -608,7 +599,7 @@ stdiolink_field_meta_to_json(StdiolinkFieldMeta *meta)
 	if (meta->ui != NULL)
 		json_object_set_object_member(out, "ui", deep_copy_object(meta->ui));
 	structure_to_json(meta, out);
-	return node_take_object(out);
+	return stdiolink_json_node_new_object(out);
 }
 
 /**

@@ -8,6 +8,7 @@
 #include "stdiolink-error.h"
 #include "stdiolink-json.h"
 #include "stdiolink-service.h"
+#include "stdiolink-util.h"
 
 /*
  * A service folder as loaded from disk (scanning.md 2.1, data-root.md 5), plus our native
@@ -103,6 +104,20 @@ compare_names(gconstpointer a, gconstpointer b)
 }
 
 /**
+ * stdiolink_scan_sort_names:
+ * @names: (element-type filename): file names
+ *
+ * Sorts @names in place in the order of every scan, see stdiolink_scan_compare_names().
+ */
+void
+stdiolink_scan_sort_names(GPtrArray *names)
+{
+	g_return_if_fail(names != NULL);
+
+	g_ptr_array_sort(names, compare_names);
+}
+
+/**
  * stdiolink_scan_list_subdirs:
  * @parent: a folder
  *
@@ -134,26 +149,11 @@ stdiolink_scan_list_subdirs(const char *parent)
 		if (g_file_test(path, G_FILE_TEST_IS_DIR))
 			g_ptr_array_add(names, g_strdup(name));
 	}
-	g_ptr_array_sort(names, compare_names);
+	stdiolink_scan_sort_names(names);
 	return g_steal_pointer(&names);
 }
 
 /* ---- loading ----------------------------------------------------------------------- */
-
-static gboolean
-fail(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-fail(GError **error, const char *format, ...)
-{
-	va_list args;
-
-	va_start(args, format);
-	g_propagate_error(error, g_error_new_valist(STDIOLINK_ERROR, STDIOLINK_ERROR_INVALID_DATA,
-						    format, args));
-	va_end(args);
-	return FALSE;
-}
 
 static gboolean
 require_file(const char *dir, const char *name, GError **error)
@@ -162,7 +162,7 @@ require_file(const char *dir, const char *name, GError **error)
 
 	if (g_file_test(path, G_FILE_TEST_EXISTS))
 		return TRUE;
-	return fail(error, "missing %s in service directory: %s", name, dir);
+	return stdiolink_set_invalid_data(error, "missing %s in service directory: %s", name, dir);
 }
 
 /* reads @path as a JSON object; @what names the file in the open error */
@@ -176,16 +176,17 @@ read_json_object(const char *path, const char *what, GError **error)
 	gsize length;
 
 	if (!g_file_get_contents(path, &contents, &length, NULL)) {
-		fail(error, "cannot open %s file: %s", what, path);
+		stdiolink_set_invalid_data(error, "cannot open %s file: %s", what, path);
 		return NULL;
 	}
 	root = stdiolink_json_parse(contents, (gssize)length, &local_error);
 	if (root == NULL) {
-		fail(error, "%s parse error: %s", basename, local_error->message);
+		stdiolink_set_invalid_data(error, "%s parse error: %s", basename,
+					   local_error->message);
 		return NULL;
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(root)) {
-		fail(error, "%s must contain a JSON object", basename);
+		stdiolink_set_invalid_data(error, "%s must contain a JSON object", basename);
 		return NULL;
 	}
 	return json_object_ref(json_node_get_object(root));
@@ -209,8 +210,9 @@ check_manifest_keys(JsonObject *manifest, GError **error)
 
 	for (GList *l = members; l != NULL; l = l->next) {
 		if (!g_strv_contains(known, l->data))
-			return fail(error, "unknown field in manifest.json: \"%s\"",
-				    (const char *)l->data);
+			return stdiolink_set_invalid_data(error,
+							  "unknown field in manifest.json: \"%s\"",
+							  (const char *)l->data);
 	}
 	return TRUE;
 }
@@ -222,15 +224,17 @@ check_manifest_required(JsonObject *manifest, GError **error)
 	const char *version;
 
 	if (!json_object_has_member(manifest, "manifestVersion"))
-		return fail(error, "missing required field: manifestVersion");
+		return stdiolink_set_invalid_data(error, "missing required field: manifestVersion");
 	version = member_string(manifest, "manifestVersion");
 	if (!g_str_equal(version, "1"))
-		return fail(error, "unsupported manifestVersion: \"%s\" (expected \"1\")", version);
+		return stdiolink_set_invalid_data(
+		    error, "unsupported manifestVersion: \"%s\" (expected \"1\")", version);
 
 	/* a non-string value counts as missing */
 	for (guint i = 0; i < G_N_ELEMENTS(required); i++) {
 		if (*member_string(manifest, required[i]) == '\0')
-			return fail(error, "missing required field: %s", required[i]);
+			return stdiolink_set_invalid_data(error, "missing required field: %s",
+							  required[i]);
 	}
 	return TRUE;
 }
@@ -244,14 +248,16 @@ check_manifest_runtime(JsonObject *manifest, GError **error)
 
 	if (json_object_has_member(manifest, "runtime") && !native &&
 	    !g_str_equal(runtime, "js"))
-		return fail(error, "unsupported runtime: \"%s\" (expected \"js\" or \"exec\")",
-			    runtime);
+		return stdiolink_set_invalid_data(
+		    error, "unsupported runtime: \"%s\" (expected \"js\" or \"exec\")", runtime);
 	if (entry == NULL)
 		return TRUE;
 	if (!stdiolink_json_node_is_string(entry) || *json_node_get_string(entry) == '\0')
-		return fail(error, "manifest field \"entry\" must be a non-empty string");
+		return stdiolink_set_invalid_data(
+		    error, "manifest field \"entry\" must be a non-empty string");
 	if (!native)
-		return fail(error, "manifest field \"entry\" requires \"runtime\": \"exec\"");
+		return stdiolink_set_invalid_data(
+		    error, "manifest field \"entry\" requires \"runtime\": \"exec\"");
 	return TRUE;
 }
 
@@ -316,13 +322,16 @@ static gboolean
 check_exec_entry(const char *path, const char *relative, const char *dir, GError **error)
 {
 	if (g_path_is_absolute(relative) || !is_inside(path, dir))
-		return fail(error, "service entry outside the service directory: %s", relative);
+		return stdiolink_set_invalid_data(error,
+						  "service entry outside the service directory: %s",
+						  relative);
 	if (!g_file_test(path, G_FILE_TEST_EXISTS))
-		return fail(error, "service entry not found: %s", path);
+		return stdiolink_set_invalid_data(error, "service entry not found: %s", path);
 	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
-		return fail(error, "service entry is not a regular file: %s", path);
+		return stdiolink_set_invalid_data(error, "service entry is not a regular file: %s",
+						  path);
 	if (g_access(path, X_OK) != 0)
-		return fail(error, "service entry not executable: %s", path);
+		return stdiolink_set_invalid_data(error, "service entry not executable: %s", path);
 	return TRUE;
 }
 
@@ -397,7 +406,8 @@ stdiolink_service_load(const char *dir, GError **error)
 	self = g_object_new(STDIOLINK_TYPE_SERVICE, NULL);
 	self->dir = g_canonicalize_filename(dir, NULL);
 	if (!g_file_test(self->dir, G_FILE_TEST_IS_DIR)) {
-		fail(error, "service directory does not exist: %s", self->dir);
+		stdiolink_set_invalid_data(error, "service directory does not exist: %s",
+					   self->dir);
 		return NULL;
 	}
 
@@ -691,15 +701,6 @@ build_common_view(StdiolinkService *self, const char *data_root)
 	return object;
 }
 
-static JsonNode *
-object_node(JsonObject *object)
-{
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-
-	json_node_take_object(node, object);
-	return node;
-}
-
 /**
  * stdiolink_service_to_list_json:
  * @self: a #StdiolinkService
@@ -721,13 +722,7 @@ stdiolink_service_to_list_json(StdiolinkService *self, const char *data_root, gu
 	object = build_common_view(self, data_root);
 	json_object_set_boolean_member(object, "hasSchema", TRUE);
 	json_object_set_int_member(object, "projectCount", project_count);
-	return object_node(object);
-}
-
-static gint
-compare_strings(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return stdiolink_json_node_new_object(object);
 }
 
 static JsonArray *
@@ -738,7 +733,7 @@ sorted_string_array(const char *const *strings)
 
 	for (guint i = 0; strings != NULL && strings[i] != NULL; i++)
 		g_ptr_array_add(sorted, (gpointer)strings[i]);
-	g_ptr_array_sort(sorted, compare_strings);
+	stdiolink_sort_strings(sorted);
 	for (guint i = 0; i < sorted->len; i++)
 		json_array_add_string_element(array, sorted->pdata[i]);
 	return array;
@@ -771,5 +766,5 @@ stdiolink_service_to_detail_json(StdiolinkService *self,
 	json_object_set_member(object, "configSchemaFields",
 			       stdiolink_schema_to_json(self->schema));
 	json_object_set_array_member(object, "projects", sorted_string_array(project_ids));
-	return object_node(object);
+	return stdiolink_json_node_new_object(object);
 }

@@ -25,6 +25,7 @@ typedef struct {
 } StdiolinkServiceScanStats;
 
 gint stdiolink_scan_compare_names(const char *a, const char *b);
+void stdiolink_scan_sort_names(GPtrArray *names);
 GPtrArray *stdiolink_scan_list_subdirs(const char *parent);
 
 StdiolinkService *stdiolink_service_load(const char *dir, GError **error);

@@ -88,6 +88,27 @@ stdiolink_random_hex(guint n_chars)
 	return g_string_free(out, FALSE);
 }
 
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/**
+ * stdiolink_sort_strings:
+ * @strings: (element-type utf8): UTF-8 strings
+ *
+ * Sorts @strings in place in code-point order (strcmp() on UTF-8), the order of every
+ * collection the API returns.
+ */
+void
+stdiolink_sort_strings(GPtrArray *strings)
+{
+	g_return_if_fail(strings != NULL);
+
+	g_ptr_array_sort(strings, compare_strings);
+}
+
 /**
  * stdiolink_is_valid_project_id:
  * @id: (nullable): a candidate id

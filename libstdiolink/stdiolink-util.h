@@ -14,6 +14,7 @@ gboolean stdiolink_write_file_atomic(const char *path,
 				     GError **error);
 
 char *stdiolink_random_hex(guint n_chars);
+void stdiolink_sort_strings(GPtrArray *strings);
 gboolean stdiolink_is_valid_project_id(const char *id);
 
 G_END_DECLS

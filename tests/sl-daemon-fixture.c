@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "sl-daemon-fixture.h"
+#include "sl-test-utils.h"
 
 #define WAIT_LIMIT_US (20 * G_USEC_PER_SEC)
 #define WAIT_STEP_US  (20 * 1000)
@@ -23,11 +24,8 @@
 void
 sl_daemon_fixture_init(SlDaemonFixture *fx)
 {
-	g_autoptr(GError) error = NULL;
-
 	memset(fx, 0, sizeof(*fx));
-	fx->root = g_dir_make_tmp("stdiolinkd-test-XXXXXX", &error);
-	g_assert_no_error(error);
+	fx->root = sl_test_make_tmp_dir("stdiolinkd-test-XXXXXX");
 	fx->session = sl_daemon_fixture_new_session();
 }
 
@@ -118,26 +116,6 @@ sl_daemon_fixture_stop(SlDaemonFixture *fx)
 	g_clear_object(&fx->daemon);
 }
 
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (dir != NULL) {
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-
-			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-				remove_tree(child);
-			else
-				g_unlink(child);
-		}
-	}
-	g_rmdir(path);
-}
-
 /**
  * sl_daemon_fixture_clear:
  * @fx: the fixture
@@ -148,7 +126,7 @@ void
 sl_daemon_fixture_clear(SlDaemonFixture *fx)
 {
 	sl_daemon_fixture_stop(fx);
-	remove_tree(fx->root);
+	sl_test_remove_tree(fx->root);
 	g_clear_object(&fx->session);
 	g_clear_pointer(&fx->root, g_free);
 	g_clear_pointer(&fx->base_url, g_free);
@@ -163,13 +141,7 @@ sl_daemon_fixture_path(SlDaemonFixture *fx, const char *relative)
 void
 sl_daemon_fixture_write(SlDaemonFixture *fx, const char *relative, const char *contents)
 {
-	g_autofree char *path = sl_daemon_fixture_path(fx, relative);
-	g_autofree char *dir = g_path_get_dirname(path);
-	g_autoptr(GError) error = NULL;
-
-	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-	g_file_set_contents(path, contents, -1, &error);
-	g_assert_no_error(error);
+	sl_test_write_file(fx->root, relative, contents, 0644);
 }
 
 /**

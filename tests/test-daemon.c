@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "sl-daemon-fixture.h"
+#include "sl-test-utils.h"
 
 /* the schema of the test service: every knob of sl-test-service */
 static const char *test_schema =
@@ -884,29 +885,6 @@ test_cors_configured_func(void)
 
 /* ---- real data roots ----------------------------------------------------------------------- */
 
-static void
-copy_tree(const char *from, const char *to)
-{
-	g_autoptr(GDir) dir = g_dir_open(from, 0, NULL);
-	const char *name;
-
-	g_assert_nonnull(dir);
-	g_assert_cmpint(g_mkdir_with_parents(to, 0755), ==, 0);
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *src = g_build_filename(from, name, NULL);
-		g_autofree char *dst = g_build_filename(to, name, NULL);
-		g_autofree char *text = NULL;
-		gsize length = 0;
-
-		if (g_file_test(src, G_FILE_TEST_IS_DIR)) {
-			copy_tree(src, dst);
-			continue;
-		}
-		g_assert_true(g_file_get_contents(src, &text, &length, NULL));
-		g_assert_true(g_file_set_contents(dst, text, (gssize)length, NULL));
-	}
-}
-
 /* the production fixture loads whole: every service, every project valid */
 static void
 test_fixture_data_root_func(void)
@@ -922,7 +900,7 @@ test_fixture_data_root_func(void)
 	JsonObject *counts;
 
 	sl_daemon_fixture_init(&fx);
-	copy_tree(fixture, fx.root);
+	sl_test_copy_tree(fixture, fx.root);
 	services = sl_daemon_fixture_path(&fx, "services");
 	dir = g_dir_open(services, 0, NULL);
 	while ((name = g_dir_read_name(dir)) != NULL) {

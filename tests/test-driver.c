@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "sl-test-utils.h"
 #include "stdiolink.h"
 
 #define META_A "{\"schemaVersion\": \"1.0\", \"info\": {\"id\": \"drv.a\", \"name\": \"A\"," \
@@ -13,82 +14,23 @@
 /* warnings of the scanner, as "<dir>: <reason>", captured from the structured log */
 static GPtrArray *scan_warnings;
 
-static GLogWriterOutput
-capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
-{
-	const char *dir = NULL;
-	const char *reason = NULL;
-
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_str_equal(fields[i].key, "STDIOLINK_DRIVER_DIR"))
-			dir = fields[i].value;
-		else if (g_str_equal(fields[i].key, "STDIOLINK_REASON"))
-			reason = fields[i].value;
-	}
-	if ((level & G_LOG_LEVEL_WARNING) && dir != NULL && reason != NULL) {
-		g_ptr_array_add(scan_warnings, g_strdup_printf("%s: %s", dir, reason));
-		return G_LOG_WRITER_HANDLED;
-	}
-	return g_log_writer_default(level, fields, n_fields, data);
-}
-
-static char *
-make_tmp(void)
-{
-	g_autoptr(GError) error = NULL;
-	char *dir = g_dir_make_tmp("stdiolink-driver-XXXXXX", &error);
-
-	g_assert_no_error(error);
-	return dir;
-}
-
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static void
-write_file(const char *dir, const char *name, const char *contents, int mode)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autoptr(GError) error = NULL;
-
-	g_file_set_contents(path, contents, -1, &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(g_chmod(path, mode), ==, 0);
-}
-
 /* a driver folder; %NULL leaves the meta file or the executable out */
 static char *
 make_driver(const char *parent, const char *name, const char *meta, const char *exe)
 {
-	char *dir = g_build_filename(parent, name, NULL);
+	char *dir = sl_test_make_dir(parent, name);
 
-	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
 	if (meta != NULL)
-		write_file(dir, "driver.meta.json", meta, 0644);
+		sl_test_write_file(dir, "driver.meta.json", meta, 0644);
 	if (exe != NULL)
-		write_file(dir, exe, "#!/bin/sh\nexit 0\n", 0755);
+		sl_test_write_file(dir, exe, "#!/bin/sh\nexit 0\n", 0755);
 	return dir;
 }
 
 static void
 test_driver_catalog_func(void)
 {
-	g_autofree char *root = make_tmp();
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-driver-XXXXXX");
 	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
 	g_autofree char *a = make_driver(drivers, "a_ok", META_A, "stdio.drv.a");
 	g_autofree char *b = make_driver(drivers, "B_alias",
@@ -119,7 +61,7 @@ test_driver_catalog_func(void)
 	StdiolinkDriverScanStats stats = {9, 9, 9, 9};
 
 	/* a stdio.drv.* file that is not executable does not count */
-	write_file(d, "stdio.drv.d", "#!/bin/sh\n", 0644);
+	sl_test_write_file(d, "stdio.drv.d", "#!/bin/sh\n", 0644);
 
 	catalog = stdiolink_driver_catalog_load(drivers, &stats);
 	g_assert_cmpuint(stats.skipped_failed, ==, 1);
@@ -145,7 +87,7 @@ test_driver_catalog_func(void)
 	for (guint n = 0; n < scan_warnings->len; n++)
 		g_test_message("%s", (const char *)scan_warnings->pdata[n]);
 	g_ptr_array_set_size(scan_warnings, 0);
-	remove_tree(root);
+	sl_test_remove_tree(root);
 }
 
 static void
@@ -163,7 +105,7 @@ assert_driver_fails(const char *dir, const char *message)
 static void
 test_driver_load_errors_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-driver-XXXXXX");
 	g_autofree char *nometa = make_driver(tmp, "nometa", NULL, "stdio.drv.x");
 	g_autofree char *noid = make_driver(tmp, "noid", "{\"info\": {\"id\": \"\"}}",
 					    "stdio.drv.x");
@@ -186,13 +128,13 @@ test_driver_load_errors_func(void)
 	g_free(msg);
 	msg = g_strdup_printf("no executable stdio.drv.* in driver directory: %s", noexe);
 	assert_driver_fails(noexe, msg);
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
 test_driver_executable_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-driver-XXXXXX");
 	g_autofree char *dir = make_driver(tmp, "d", NULL, "stdio.drv.Zeta");
 	g_autofree char *target = g_build_filename(tmp, "real-driver", NULL);
 	g_autofree char *link = g_build_filename(dir, "stdio.drv.beta", NULL);
@@ -200,9 +142,9 @@ test_driver_executable_func(void)
 	g_autofree char *found = NULL;
 	g_autofree char *expected = NULL;
 
-	write_file(dir, "stdio.drv.Alpha", "#!/bin/sh\n", 0644);
-	write_file(dir, "aaa", "#!/bin/sh\n", 0755);
-	write_file(dir, "xstdio.drv.a", "#!/bin/sh\n", 0755);
+	sl_test_write_file(dir, "stdio.drv.Alpha", "#!/bin/sh\n", 0644);
+	sl_test_write_file(dir, "aaa", "#!/bin/sh\n", 0755);
+	sl_test_write_file(dir, "xstdio.drv.a", "#!/bin/sh\n", 0755);
 	g_assert_cmpint(g_mkdir(folder, 0755), ==, 0);
 
 	/* only executable regular files with the prefix count */
@@ -212,20 +154,20 @@ test_driver_executable_func(void)
 	g_clear_pointer(&found, g_free);
 
 	/* a symlink to an executable file counts, ordered case-insensitively */
-	write_file(tmp, "real-driver", "#!/bin/sh\n", 0755);
+	sl_test_write_file(tmp, "real-driver", "#!/bin/sh\n", 0755);
 	g_assert_cmpint(symlink(target, link), ==, 0);
 	found = stdiolink_driver_find_executable(dir);
 	g_assert_cmpstr(found, ==, link);
 	g_clear_pointer(&found, g_free);
 
-	write_file(dir, "stdio.drv.Alpha", "#!/bin/sh\n", 0755);
+	sl_test_write_file(dir, "stdio.drv.Alpha", "#!/bin/sh\n", 0755);
 	found = stdiolink_driver_find_executable(dir);
 	g_free(expected);
 	expected = g_build_filename(dir, "stdio.drv.Alpha", NULL);
 	g_assert_cmpstr(found, ==, expected);
 
 	g_assert_null(stdiolink_driver_find_executable("/nonexistent/driver"));
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
@@ -243,7 +185,7 @@ test_driver_missing_dir_func(void)
 static void
 test_driver_meta_hash_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-driver-XXXXXX");
 	g_autofree char *dir = make_driver(tmp, "a", META_A, "stdio.drv.a");
 	g_autofree char *same = make_driver(tmp, "b",
 					    "{\"info\":{\"id\":\"drv.a\",\"name\":\"A\","
@@ -261,7 +203,7 @@ test_driver_meta_hash_func(void)
 	g_assert_no_error(error);
 	g_assert_cmpstr(stdiolink_driver_get_meta_hash(other), !=, META_A_MD5);
 	g_assert_cmpuint(strlen(stdiolink_driver_get_meta_hash(other)), ==, 32);
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
@@ -387,7 +329,7 @@ test_driver_normalize_edges_func(void)
 static void
 test_driver_views_func(void)
 {
-	g_autofree char *root = make_tmp();
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-driver-XXXXXX");
 	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
 	g_autofree char *dir = make_driver(drivers, "a", META_A, "stdio.drv.a");
 	g_autoptr(GError) error = NULL;
@@ -429,17 +371,14 @@ test_driver_views_func(void)
 	g_assert_cmpstr(json_object_get_string_member(stdiolink_driver_get_meta(driver),
 						      "schemaVersion"),
 			==, "1.0");
-	remove_tree(root);
+	sl_test_remove_tree(root);
 }
 
 int
 main(int argc, char **argv)
 {
-	int ret;
-
-	g_log_set_writer_func(capture_writer, NULL, NULL);
+	scan_warnings = sl_test_capture_scan_warnings("STDIOLINK_DRIVER_DIR");
 	g_test_init(&argc, &argv, NULL);
-	scan_warnings = g_ptr_array_new_with_free_func(g_free);
 
 	g_test_add_func("/driver/catalog", test_driver_catalog_func);
 	g_test_add_func("/driver/load-errors", test_driver_load_errors_func);
@@ -451,7 +390,5 @@ main(int argc, char **argv)
 	g_test_add_func("/driver/normalize-edges", test_driver_normalize_edges_func);
 	g_test_add_func("/driver/views", test_driver_views_func);
 
-	ret = g_test_run();
-	g_ptr_array_unref(scan_warnings);
-	return ret;
+	return g_test_run();
 }

@@ -3,34 +3,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "sl-test-utils.h"
 #include "stdiolink.h"
-
-static void
-rm_rf(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			rm_rf(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static char *
-make_root(void)
-{
-	g_autoptr(GError) error = NULL;
-	char *root = g_dir_make_tmp("sl-bus-XXXXXX", &error);
-
-	g_assert_no_error(error);
-	return root;
-}
 
 static JsonObject *
 data_for(const char *project_id, gint n)
@@ -213,7 +187,7 @@ test_ring_func(void)
 static void
 test_log_file_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-bus-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "logs", "events.jsonl", NULL);
 	g_autoptr(StdiolinkEventBus) bus = stdiolink_event_bus_new(path);
 	g_autofree char *text = NULL;
@@ -230,7 +204,7 @@ test_log_file_func(void)
 	flush_sync(bus);
 
 	/* one compact record per line, keys sorted */
-	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	text = sl_test_read_file(path);
 	lines = g_strsplit(text, "\n", -1);
 	g_assert_cmpuint(g_strv_length(lines), ==, 3);
 	g_assert_true(g_regex_match_simple(
@@ -243,13 +217,13 @@ test_log_file_func(void)
 	g_assert_cmpstr(lines[2], ==, "");
 
 	g_clear_object(&bus);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_history_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-bus-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "events.jsonl", NULL);
 	g_autoptr(StdiolinkEventBus) bus = NULL;
 	g_autofree char *got = NULL;
@@ -278,13 +252,13 @@ test_history_func(void)
 	flush_sync(bus);
 
 	g_clear_object(&bus);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_history_tail_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-bus-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "events.jsonl", NULL);
 	g_autoptr(StdiolinkEventBus) bus = NULL;
 	g_autoptr(GString) text = g_string_new(NULL);
@@ -310,7 +284,7 @@ test_history_tail_func(void)
 	g_assert_cmpint(json_object_get_int_member(newest, "n"), ==, 5000);
 
 	g_clear_object(&bus);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 int

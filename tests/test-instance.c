@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "sl-test-utils.h"
 #include "stdiolink-instance-private.h"
 #include "stdiolink-process-guard-private.h"
 #include "stdiolink.h"
@@ -81,24 +82,6 @@ finished_free(Finished *f)
 	g_free(f->id);
 	g_free(f->status);
 	g_free(f);
-}
-
-static void
-rm_rf(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			rm_rf(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
 }
 
 static guint
@@ -200,14 +183,11 @@ fixture_use_manager(Fixture *fx, guint grace_ms)
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
 	g_autofree char *events_log = NULL;
 	g_autofree char *service_dir = NULL;
 
-	fx->root = g_dir_make_tmp("sl-inst-root-XXXXXX", &error);
-	g_assert_no_error(error);
-	service_dir = g_build_filename(fx->root, "services", "svc", NULL);
-	g_assert_cmpint(g_mkdir_with_parents(service_dir, 0755), ==, 0);
+	fx->root = sl_test_make_tmp_dir("sl-inst-root-XXXXXX");
+	service_dir = sl_test_make_dir(fx->root, "services/svc");
 
 	events_log = g_build_filename(fx->root, "logs", "events.jsonl", NULL);
 	fx->bus = stdiolink_event_bus_new(events_log);
@@ -276,7 +256,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 
 	g_ptr_array_unref(fx->events);
 	g_ptr_array_unref(fx->finished);
-	rm_rf(fx->root);
+	sl_test_remove_tree(fx->root);
 	g_free(fx->root);
 }
 
@@ -340,7 +320,7 @@ read_report(const char *path)
 	g_autofree char *text = NULL;
 
 	wait_file(path);
-	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	text = sl_test_read_file(path);
 	node = stdiolink_json_parse(text, -1, NULL);
 	g_assert_nonnull(node);
 	return json_object_ref(json_node_get_object(node));
@@ -352,7 +332,7 @@ read_pid_file(const char *path)
 	g_autofree char *text = NULL;
 
 	wait_file(path);
-	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	text = sl_test_read_file(path);
 	return (GPid)atoi(text);
 }
 
@@ -383,7 +363,7 @@ read_log_lines(Fixture *fx, const char *project_id)
 	g_auto(GStrv) raw = NULL;
 	GPtrArray *out = g_ptr_array_new();
 
-	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	text = sl_test_read_file(path);
 	raw = g_strsplit(text, "\n", -1);
 	for (guint i = 0; raw[i] != NULL; i++) {
 		if (raw[i][0] == '\0')
@@ -482,7 +462,7 @@ test_events_log_func(Fixture *fx, gconstpointer data)
 	bus_flush_sync(fx->bus);
 
 	/* both events are in events.jsonl, in order */
-	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	text = sl_test_read_file(path);
 	started = g_strdup_printf("\"instanceId\":\"%s\",\"pid\":", id);
 	finished = g_strdup_printf("{\"data\":{\"exitCode\":0,\"instanceId\":\"%s\",\"projectId\":"
 				   "\"p1\",\"status\":\"normal\"},\"ts\":\"",
@@ -870,7 +850,7 @@ test_temp_config_func(Fixture *fx, gconstpointer data)
 	g_assert_true(g_str_has_prefix(path, private_tmp));
 	g_assert_cmpint(g_stat(path, &st), ==, 0);
 	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
-	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	text = sl_test_read_file(path);
 	g_assert_cmpstr(text, ==, config);
 
 	/* deleted with the record */
@@ -1144,7 +1124,7 @@ static void
 test_logs_dir_error_func(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *root = g_dir_make_tmp("sl-inst-root-XXXXXX", &error);
+	g_autofree char *root = sl_test_make_tmp_dir("sl-inst-root-XXXXXX");
 	g_autofree char *logs = g_build_filename(root, "logs", NULL);
 	g_autofree char *expected = g_strdup_printf("cannot create logs directory: %s", logs);
 	g_autoptr(StdiolinkEventBus) bus = stdiolink_event_bus_new(NULL);
@@ -1163,7 +1143,7 @@ test_logs_dir_error_func(void)
 	g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_START_FAILED);
 	g_assert_cmpstr(error->message, ==, expected);
 	g_assert_cmpuint(count_tmp_files("stdiolink_server."), ==, 0);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 /* run in a child process whose TMPDIR the parent chose */
@@ -1202,8 +1182,7 @@ expect_start_error(const char *message)
 static void
 trap_with_tmpdir(const char *tmpdir)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree char *root = g_dir_make_tmp("sl-inst-root-XXXXXX", &error);
+	g_autofree char *root = sl_test_make_tmp_dir("sl-inst-root-XXXXXX");
 	g_autofree char *old = g_strdup(g_getenv("TMPDIR"));
 
 	g_setenv("SL_TEST_ROOT", root, TRUE);
@@ -1211,7 +1190,7 @@ trap_with_tmpdir(const char *tmpdir)
 	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
 	g_setenv("TMPDIR", old, TRUE);
 	g_unsetenv("SL_TEST_ROOT");
-	rm_rf(root);
+	sl_test_remove_tree(root);
 	g_test_trap_assert_passed();
 }
 
@@ -1304,7 +1283,7 @@ main(int argc, char **argv)
 
 	rc = g_test_run();
 	if (!g_test_subprocess())
-		rm_rf(private_tmp);
+		sl_test_remove_tree(private_tmp);
 	g_free(private_tmp);
 	g_free(service_program);
 	return rc;

@@ -83,6 +83,20 @@ test_json_ordered_members_func(void)
 }
 
 static void
+test_json_node_new_object_func(void)
+{
+	JsonObject *object = json_object_new();
+	g_autoptr(JsonNode) node = NULL;
+
+	/* the node takes over our reference: no unref of @object here */
+	json_object_set_int_member(object, "a", 1);
+	node = stdiolink_json_node_new_object(object);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(node));
+	g_assert_true(json_node_get_object(node) == object);
+	g_assert_cmpint(json_object_get_int_member(json_node_get_object(node), "a"), ==, 1);
+}
+
+static void
 test_error_codes_func(void)
 {
 	for (guint i = 0; i < STDIOLINK_ERROR_LAST; i++) {
@@ -91,6 +105,35 @@ test_error_codes_func(void)
 		g_assert_nonnull(code);
 		g_assert_cmpint(stdiolink_error_from_code(code), ==, i);
 	}
+}
+
+static void
+test_error_invalid_data_func(void)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_false(stdiolink_set_invalid_data(&error, "bad %s: %d", "file", 7));
+	g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_INVALID_DATA);
+	g_assert_cmpstr(error->message, ==, "bad file: 7");
+
+	/* a caller that does not want the error still gets FALSE */
+	g_assert_false(stdiolink_set_invalid_data(NULL, "ignored"));
+}
+
+static void
+test_util_sort_strings_func(void)
+{
+	const char *strings[] = {"b", "\xc3\xa9", "B", "a", "_", "ab"};
+	const char *expected[] = {"B", "_", "a", "ab", "b", "\xc3\xa9"};
+	g_autoptr(GPtrArray) array = g_ptr_array_new();
+
+	for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
+		g_ptr_array_add(array, (gpointer)strings[i]);
+
+	/* code-point order: upper case before '_' before lower case before non-ASCII */
+	stdiolink_sort_strings(array);
+	for (guint i = 0; i < G_N_ELEMENTS(expected); i++)
+		g_assert_cmpstr(array->pdata[i], ==, expected[i]);
 }
 
 int
@@ -104,6 +147,9 @@ main(int argc, char **argv)
 	g_test_add_func("/json/parse-errors", test_json_parse_errors_func);
 	g_test_add_func("/json/equal", test_json_equal_func);
 	g_test_add_func("/json/ordered-members", test_json_ordered_members_func);
+	g_test_add_func("/json/node-new-object", test_json_node_new_object_func);
 	g_test_add_func("/error/codes", test_error_codes_func);
+	g_test_add_func("/error/invalid-data", test_error_invalid_data_func);
+	g_test_add_func("/util/sort-strings", test_util_sort_strings_func);
 	return g_test_run();
 }

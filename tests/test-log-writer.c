@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "sl-test-utils.h"
 #include "stdiolink-log-writer-private.h"
 #include "stdiolink.h"
 
@@ -32,44 +33,6 @@ flush_sync(StdiolinkLogWriter *w, GError **error)
 	if (st.error != NULL)
 		g_propagate_error(error, st.error);
 	return st.ok;
-}
-
-static void
-rm_rf(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			rm_rf(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static char *
-read_file(const char *path)
-{
-	char *text = NULL;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return NULL;
-	return text;
-}
-
-static char *
-make_root(void)
-{
-	g_autoptr(GError) error = NULL;
-	char *root = g_dir_make_tmp("sl-logw-XXXXXX", &error);
-
-	g_assert_no_error(error);
-	return root;
 }
 
 /* strips "<ts> | " after checking its shape */
@@ -108,7 +71,7 @@ test_rotated_path_func(void)
 static void
 test_append_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "sub", "p1.log", NULL);
 	g_autoptr(StdiolinkLogWriter) w = stdiolink_log_writer_new(path, 1000, 2);
 	g_autoptr(GError) error = NULL;
@@ -124,12 +87,12 @@ test_append_func(void)
 	g_assert_no_error(error);
 
 	/* the folder was created, every line got its newline */
-	text = read_file(path);
+	text = sl_test_read_file(path);
 	g_assert_cmpstr(text, ==, "first\nsecond\n\n");
 	g_assert_cmpstr(stdiolink_log_writer_get_path(w), ==, path);
 
 	g_clear_object(&w);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
@@ -145,7 +108,7 @@ write_lines(StdiolinkLogWriter *w, guint from, guint to)
 static void
 test_rotation_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "p1.log", NULL);
 	g_autofree char *r1 = g_build_filename(root, "p1.1.log", NULL);
 	g_autofree char *r2 = g_build_filename(root, "p1.2.log", NULL);
@@ -160,22 +123,22 @@ test_rotation_func(void)
 	write_lines(w, 1, 7);
 	g_assert_true(flush_sync(w, NULL));
 
-	t0 = read_file(path);
-	t1 = read_file(r1);
-	t2 = read_file(r2);
+	t0 = sl_test_read_file(path);
+	t1 = sl_test_read_file(r1);
+	t2 = sl_test_read_file(r2);
 	g_assert_cmpstr(t0, ==, "line-007\n");
 	g_assert_cmpstr(t1, ==, "line-005\nline-006\n");
 	g_assert_cmpstr(t2, ==, "line-003\nline-004\n");
 	g_assert_false(g_file_test(r3, G_FILE_TEST_EXISTS));
 
 	g_clear_object(&w);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_rotation_existing_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "events.jsonl", NULL);
 	g_autofree char *r1 = g_build_filename(root, "events.1.jsonl", NULL);
 	g_autoptr(StdiolinkLogWriter) w = NULL;
@@ -188,19 +151,19 @@ test_rotation_existing_func(void)
 	write_lines(w, 1, 1);
 	g_assert_true(flush_sync(w, NULL));
 
-	t0 = read_file(path);
-	t1 = read_file(r1);
+	t0 = sl_test_read_file(path);
+	t1 = sl_test_read_file(r1);
 	g_assert_cmpstr(t0, ==, "line-001\n");
 	g_assert_cmpstr(t1, ==, "old-line-1234\n");
 
 	g_clear_object(&w);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_rotation_no_backups_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "p1.log", NULL);
 	g_autofree char *r1 = g_build_filename(root, "p1.1.log", NULL);
 	g_autoptr(StdiolinkLogWriter) w = stdiolink_log_writer_new(path, 20, 0);
@@ -209,18 +172,18 @@ test_rotation_no_backups_func(void)
 	write_lines(w, 1, 5);
 	g_assert_true(flush_sync(w, NULL));
 
-	t0 = read_file(path);
+	t0 = sl_test_read_file(path);
 	g_assert_cmpstr(t0, ==, "line-005\n");
 	g_assert_false(g_file_test(r1, G_FILE_TEST_EXISTS));
 
 	g_clear_object(&w);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_oversized_line_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "p1.log", NULL);
 	g_autofree char *r1 = g_build_filename(root, "p1.1.log", NULL);
 	g_autoptr(StdiolinkLogWriter) w = stdiolink_log_writer_new(path, 10, 3);
@@ -232,13 +195,13 @@ test_oversized_line_func(void)
 	stdiolink_log_writer_append_line(w, "short");
 	g_assert_true(flush_sync(w, NULL));
 
-	t0 = read_file(path);
-	t1 = read_file(r1);
+	t0 = sl_test_read_file(path);
+	t1 = sl_test_read_file(r1);
 	g_assert_cmpstr(t0, ==, "short\n");
 	g_assert_cmpstr(t1, ==, "this line is far too long\n");
 
 	g_clear_object(&w);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
@@ -249,14 +212,14 @@ flush_order_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	const char *path = stdiolink_log_writer_get_path(STDIOLINK_LOG_WRITER(source));
 
 	g_assert_true(stdiolink_log_writer_flush_finish(STDIOLINK_LOG_WRITER(source), res, NULL));
-	text = read_file(path);
+	text = sl_test_read_file(path);
 	g_string_append_printf(order, "[%s]", text);
 }
 
 static void
 test_flush_order_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "p1.log", NULL);
 	g_autoptr(StdiolinkLogWriter) w = stdiolink_log_writer_new(path, 1000, 1);
 	g_autoptr(GString) order = g_string_new(NULL);
@@ -272,13 +235,13 @@ test_flush_order_func(void)
 	g_assert_true(g_str_has_suffix(order->str, "][a\nb\n]"));
 
 	g_clear_object(&w);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_open_error_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
 	g_autofree char *blocker = g_build_filename(root, "file", NULL);
 	g_autofree char *path = g_build_filename(blocker, "p1.log", NULL);
 	g_autoptr(StdiolinkLogWriter) w = stdiolink_log_writer_new(path, 1000, 1);
@@ -294,13 +257,13 @@ test_open_error_func(void)
 	g_assert_nonnull(error);
 
 	g_clear_object(&w);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_splitter_lines_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "p1.log", NULL);
 	g_autoptr(StdiolinkLogWriter) w = stdiolink_log_writer_new(path, 1 << 20, 1);
 	g_autoptr(StdiolinkLineSplitter) out = stdiolink_line_splitter_new(w, "");
@@ -320,7 +283,7 @@ test_splitter_lines_func(void)
 	stdiolink_line_splitter_write_line(err, "service run timeout (5 ms)");
 	g_assert_true(flush_sync(w, NULL));
 
-	text = read_file(path);
+	text = sl_test_read_file(path);
 	lines = g_strsplit(text, "\n", -1);
 	g_assert_cmpuint(g_strv_length(lines), ==, 8);
 	g_assert_cmpstr(strip_ts(lines[0]), ==, "one\r");
@@ -335,13 +298,13 @@ test_splitter_lines_func(void)
 	g_clear_pointer(&out, stdiolink_line_splitter_free);
 	g_clear_pointer(&err, stdiolink_line_splitter_free);
 	g_clear_object(&w);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_splitter_cap_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "p1.log", NULL);
 	g_autoptr(StdiolinkLogWriter) w = stdiolink_log_writer_new(path, 16 << 20, 1);
 	g_autoptr(StdiolinkLineSplitter) out = stdiolink_line_splitter_new(w, "");
@@ -357,7 +320,7 @@ test_splitter_cap_func(void)
 	stdiolink_line_splitter_feed(out, (const guint8 *)"tail\n", 5);
 	g_assert_true(flush_sync(w, NULL));
 
-	text = read_file(path);
+	text = sl_test_read_file(path);
 	lines = g_strsplit(text, "\n", -1);
 	g_assert_cmpuint(g_strv_length(lines), ==, 3);
 	g_assert_cmpuint(strlen(strip_ts(lines[0])), ==, 17 * 65536);
@@ -365,7 +328,7 @@ test_splitter_cap_func(void)
 
 	g_clear_pointer(&out, stdiolink_line_splitter_free);
 	g_clear_object(&w);
-	rm_rf(root);
+	sl_test_remove_tree(root);
 }
 
 int

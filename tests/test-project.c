@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 
+#include "sl-test-utils.h"
 #include "stdiolink.h"
 
 /* helpers */
@@ -30,78 +31,6 @@ object_to_string(JsonObject *obj)
 	return stdiolink_json_object_to_string(obj, STDIOLINK_JSON_COMPACT);
 }
 
-static char *
-make_tmp(void)
-{
-	g_autoptr(GError) error = NULL;
-	char *dir = g_dir_make_tmp("test-project-XXXXXX", &error);
-
-	g_assert_no_error(error);
-	return dir;
-}
-
-static void
-rm_rf(const char *path)
-{
-	GStatBuf st;
-
-	if (g_lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		g_autoptr(GDir) dir = NULL;
-		const char *name;
-
-		g_chmod(path, 0755);
-		dir = g_dir_open(path, 0, NULL);
-		g_assert_nonnull(dir);
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-
-			rm_rf(child);
-		}
-		g_assert_cmpint(g_rmdir(path), ==, 0);
-	} else {
-		g_assert_cmpint(g_unlink(path), ==, 0);
-	}
-}
-
-static void
-write_file(const char *dir, const char *name, const char *contents)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autoptr(GError) error = NULL;
-
-	g_file_set_contents(path, contents, -1, &error);
-	g_assert_no_error(error);
-}
-
-static char *
-read_file(const char *dir, const char *name)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autoptr(GError) error = NULL;
-	char *contents = NULL;
-
-	g_file_get_contents(path, &contents, NULL, &error);
-	g_assert_no_error(error);
-	return contents;
-}
-
-static char *
-make_subdir(const char *parent, const char *name)
-{
-	char *path = g_build_filename(parent, name, NULL);
-
-	g_assert_cmpint(g_mkdir_with_parents(path, 0755), ==, 0);
-	return path;
-}
-
-static gint
-compare_strings(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* the names in @dir, sorted and joined with ',' */
 static char *
 list_dir(const char *path)
@@ -113,32 +42,9 @@ list_dir(const char *path)
 	g_assert_nonnull(dir);
 	while ((name = g_dir_read_name(dir)) != NULL)
 		g_ptr_array_add(names, g_strdup(name));
-	g_ptr_array_sort(names, compare_strings);
+	stdiolink_sort_strings(names);
 	g_ptr_array_add(names, NULL);
 	return g_strjoinv(",", (char **)names->pdata);
-}
-
-static void
-copy_tree(const char *src, const char *dst)
-{
-	g_autoptr(GDir) dir = g_dir_open(src, 0, NULL);
-	const char *name;
-
-	g_assert_nonnull(dir);
-	g_assert_cmpint(g_mkdir_with_parents(dst, 0755), ==, 0);
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *from = g_build_filename(src, name, NULL);
-		g_autofree char *to = g_build_filename(dst, name, NULL);
-		g_autofree char *contents = NULL;
-		gsize length;
-
-		if (g_file_test(from, G_FILE_TEST_IS_DIR)) {
-			copy_tree(from, to);
-			continue;
-		}
-		g_assert_true(g_file_get_contents(from, &contents, &length, NULL));
-		g_assert_true(g_file_set_contents(to, contents, (gssize)length, NULL));
-	}
 }
 
 static char *
@@ -190,6 +96,7 @@ load_fixture_schemas(const char *root)
 	g_assert_nonnull(dir);
 	while ((name = g_dir_read_name(dir)) != NULL) {
 		g_autofree char *service_dir = g_build_filename(services, name, NULL);
+		g_autofree char *manifest_path = NULL;
 		g_autofree char *manifest = NULL;
 		g_autofree char *schema_path = NULL;
 		g_autoptr(JsonObject) obj = NULL;
@@ -199,7 +106,8 @@ load_fixture_schemas(const char *root)
 		schema_path = g_build_filename(service_dir, "config.schema.json", NULL);
 		if (!g_file_test(schema_path, G_FILE_TEST_EXISTS))
 			continue;
-		manifest = read_file(service_dir, "manifest.json");
+		manifest_path = g_build_filename(service_dir, "manifest.json", NULL);
+		manifest = sl_test_read_file(manifest_path);
 		obj = parse_object(manifest);
 		schema = stdiolink_schema_new_from_file(schema_path, &error);
 		g_assert_no_error(error);
@@ -733,7 +641,7 @@ check_fixture_root(const char *root_name, const char *tmp)
 	g_autoptr(GHashTable) schemas = load_fixture_schemas(root);
 	g_autoptr(GPtrArray) projects = NULL;
 
-	copy_tree(src, dst);
+	sl_test_copy_tree(src, dst);
 	projects = stdiolink_project_load_all(dst);
 	for (guint i = 0; i < projects->len; i++) {
 		StdiolinkProject *p = g_ptr_array_index(projects, i);
@@ -754,7 +662,7 @@ static void
 test_fixture_projects_func(void)
 {
 	g_autofree char *all = fixture_root("");
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("test-project-XXXXXX");
 	g_autoptr(GDir) dir = g_dir_open(all, 0, NULL);
 	const char *name;
 	guint total = 0;
@@ -768,7 +676,7 @@ test_fixture_projects_func(void)
 	}
 	/* every expectation was met by a loaded project */
 	g_assert_cmpuint(total, ==, G_N_ELEMENTS(fixture_cases));
-	rm_rf(tmp);
+	g_assert_true(sl_test_remove_tree(tmp));
 }
 
 /* fixture services with configs changed by hand: each error as schema.md 5 derives it */
@@ -909,20 +817,20 @@ check_load_error(const char *actual, const char *expected, const char *dir)
 static void
 test_load_errors_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("test-project-XXXXXX");
 	g_autoptr(StdiolinkSchema) schema = schema_from_string("{}");
 
 	for (guint i = 0; i < G_N_ELEMENTS(load_cases); i++) {
 		const LoadCase *c = &load_cases[i];
-		g_autofree char *dir = make_subdir(tmp, "p1");
+		g_autofree char *dir = sl_test_make_dir(tmp, "p1");
 		g_autoptr(StdiolinkProject) p = NULL;
 		g_autofree char *json = NULL;
 
 		g_test_message("load config=%s param=%s", c->config, c->param);
 		if (c->config != NULL)
-			write_file(dir, "config.json", c->config);
+			sl_test_write_file(dir, "config.json", c->config, 0644);
 		if (c->param != NULL)
-			write_file(dir, "param.json", c->param);
+			sl_test_write_file(dir, "param.json", c->param, 0644);
 
 		p = stdiolink_project_load(tmp, "p1");
 		g_assert_nonnull(p);
@@ -943,16 +851,16 @@ test_load_errors_func(void)
 		g_assert_false(stdiolink_project_get_valid(p));
 		check_load_error(stdiolink_project_get_error(p), c->error, dir);
 
-		rm_rf(dir);
+		g_assert_true(sl_test_remove_tree(dir));
 	}
-	rm_rf(tmp);
+	g_assert_true(sl_test_remove_tree(tmp));
 }
 
 static void
 test_load_param_func(void)
 {
-	g_autofree char *tmp = make_tmp();
-	g_autofree char *dir = make_subdir(tmp, "p1");
+	g_autofree char *tmp = sl_test_make_tmp_dir("test-project-XXXXXX");
+	g_autofree char *dir = sl_test_make_dir(tmp, "p1");
 	g_autofree char *param_dir = NULL;
 	g_autofree char *expected = NULL;
 	g_autoptr(StdiolinkProject) p = NULL;
@@ -961,7 +869,8 @@ test_load_param_func(void)
 	g_autofree char *json = NULL;
 
 	/* no param.json: the empty config, and the project is valid */
-	write_file(dir, "config.json", "{\"id\":\"p1\",\"name\":\"n\",\"serviceId\":\"s\"}");
+	sl_test_write_file(dir, "config.json", "{\"id\":\"p1\",\"name\":\"n\",\"serviceId\":\"s\"}",
+			   0644);
 	p = stdiolink_project_load(tmp, "p1");
 	g_assert_true(stdiolink_project_get_valid(p));
 	g_assert_null(stdiolink_project_get_error(p));
@@ -971,9 +880,9 @@ test_load_param_func(void)
 	g_clear_pointer(&json, g_free);
 
 	/* stray temp and backup files are ignored */
-	write_file(dir, "param.json", "{\"a\":[1,2.5,\"x\"]}");
-	write_file(dir, "config.json.abcdef.tmp", "junk");
-	write_file(dir, "param.json.bak.0000", "junk");
+	sl_test_write_file(dir, "param.json", "{\"a\":[1,2.5,\"x\"]}", 0644);
+	sl_test_write_file(dir, "config.json.abcdef.tmp", "junk", 0644);
+	sl_test_write_file(dir, "param.json.bak.0000", "junk", 0644);
 	q = stdiolink_project_load(tmp, "p1");
 	g_assert_true(stdiolink_project_get_valid(q));
 	json = object_to_string(stdiolink_project_get_config(q));
@@ -989,7 +898,7 @@ test_load_param_func(void)
 	g_assert_cmpstr(stdiolink_project_get_error(r), ==, expected);
 	g_assert_cmpstr(stdiolink_project_get_name(r), ==, "n");
 
-	rm_rf(tmp);
+	g_assert_true(sl_test_remove_tree(tmp));
 }
 
 static void
@@ -998,7 +907,7 @@ test_load_all_func(void)
 	static const char *const dirs[] = {
 		".hidden", "bad id", "bad.id", "ok_1", "A-b", "zz", "-", "_9",
 	};
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("test-project-XXXXXX");
 	g_autofree char *missing = g_build_filename(tmp, "missing", NULL);
 	g_autoptr(GPtrArray) none = stdiolink_project_load_all(missing);
 	g_autoptr(GPtrArray) projects = NULL;
@@ -1009,14 +918,15 @@ test_load_all_func(void)
 	g_assert_cmpuint(none->len, ==, 0);
 
 	for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
-		g_autofree char *dir = make_subdir(tmp, dirs[i]);
+		g_autofree char *dir = sl_test_make_dir(tmp, dirs[i]);
 
 		/* zz has no config.json and is listed as invalid */
 		if (!g_str_equal(dirs[i], "zz"))
-			write_file(dir, "config.json", "{\"name\":\"n\",\"serviceId\":\"s\"}");
+			sl_test_write_file(dir, "config.json",
+					   "{\"name\":\"n\",\"serviceId\":\"s\"}", 0644);
 	}
-	write_file(tmp, "file.json", "{\"name\":\"n\",\"serviceId\":\"s\"}");
-	write_file(tmp, "plain", "");
+	sl_test_write_file(tmp, "file.json", "{\"name\":\"n\",\"serviceId\":\"s\"}", 0644);
+	sl_test_write_file(tmp, "plain", "", 0644);
 
 	projects = stdiolink_project_load_all(tmp);
 	for (guint i = 0; i < projects->len; i++) {
@@ -1033,7 +943,7 @@ test_load_all_func(void)
 	g_assert_false(stdiolink_project_get_valid(bad));
 	g_assert_cmpstr(stdiolink_project_get_error(bad), ==, "invalid project id: ../ok_1");
 
-	rm_rf(tmp);
+	g_assert_true(sl_test_remove_tree(tmp));
 }
 
 /* saving (data-root.md 6.4) */
@@ -1090,8 +1000,10 @@ static void
 assert_pair(const char *dir, const char *metadata, const char *params)
 {
 	g_autofree char *names = list_dir(dir);
-	g_autofree char *m = read_file(dir, "config.json");
-	g_autofree char *p = read_file(dir, "param.json");
+	g_autofree char *m_path = g_build_filename(dir, "config.json", NULL);
+	g_autofree char *p_path = g_build_filename(dir, "param.json", NULL);
+	g_autofree char *m = sl_test_read_file(m_path);
+	g_autofree char *p = sl_test_read_file(p_path);
 
 	/* nothing else: no temp or backup left behind */
 	g_assert_cmpstr(names, ==, "config.json,param.json");
@@ -1102,9 +1014,10 @@ assert_pair(const char *dir, const char *metadata, const char *params)
 static void
 test_save_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("test-project-XXXXXX");
 	g_autofree char *projects_dir = g_build_filename(tmp, "deep", "projects", NULL);
 	g_autofree char *dir = g_build_filename(projects_dir, "p1", NULL);
+	g_autofree char *metadata_path = g_build_filename(dir, "config.json", NULL);
 	g_autoptr(StdiolinkProject) p = make_saved_project();
 	g_autoptr(StdiolinkProject) loaded = NULL;
 	g_autoptr(JsonObject) other = parse_object("{\"x\":true}");
@@ -1134,20 +1047,20 @@ test_save_func(void)
 	stdiolink_project_set_config(p, other);
 	g_assert_true(stdiolink_project_save(p, projects_dir, &error));
 	g_assert_no_error(error);
-	metadata = read_file(dir, "config.json");
+	metadata = sl_test_read_file(metadata_path);
 	g_assert_nonnull(strstr(metadata, "\"enabled\": true,"));
 	assert_pair(dir, metadata, "{\n    \"x\": true\n}\n");
 	assert_mode_0600(dir, "param.json");
 
-	rm_rf(tmp);
+	g_assert_true(sl_test_remove_tree(tmp));
 }
 
 static void
 test_save_errors_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("test-project-XXXXXX");
 	g_autofree char *file = g_build_filename(tmp, "file", NULL);
-	g_autofree char *projects_dir = make_subdir(tmp, "projects");
+	g_autofree char *projects_dir = sl_test_make_dir(tmp, "projects");
 	g_autofree char *expected = NULL;
 	g_autoptr(JsonObject) body = parse_object("{\"name\":\"n\",\"serviceId\":\"s\"}");
 	g_autoptr(StdiolinkProject) bad_id = NULL;
@@ -1162,7 +1075,7 @@ test_save_errors_func(void)
 	g_clear_error(&error);
 
 	/* the projects folder is a file */
-	write_file(tmp, "file", "");
+	sl_test_write_file(tmp, "file", "", 0644);
 	g_assert_false(stdiolink_project_save(p, file, &error));
 	expected = g_strconcat("cannot create projects directory: ", file, NULL);
 	g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL);
@@ -1171,13 +1084,13 @@ test_save_errors_func(void)
 	g_clear_pointer(&expected, g_free);
 
 	/* the project folder is a file */
-	write_file(projects_dir, "p1", "");
+	sl_test_write_file(projects_dir, "p1", "", 0644);
 	g_assert_false(stdiolink_project_save(p, projects_dir, &error));
 	expected = g_strconcat("cannot create project directory: ", projects_dir, "/p1", NULL);
 	g_assert_cmpstr(error->message, ==, expected);
 	g_clear_error(&error);
 
-	rm_rf(tmp);
+	g_assert_true(sl_test_remove_tree(tmp));
 }
 
 /* a failed save leaves the old pair exactly as it was */
@@ -1206,7 +1119,7 @@ make_changed_project(void)
 static void
 test_save_readonly_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("test-project-XXXXXX");
 	g_autofree char *projects_dir = g_build_filename(tmp, "projects", NULL);
 	g_autofree char *dir = g_build_filename(projects_dir, "p1", NULL);
 	g_autoptr(StdiolinkProject) changed = make_changed_project();
@@ -1248,15 +1161,16 @@ test_save_readonly_func(void)
 	g_assert_cmpstr(error->message, ==, expected);
 	assert_pair(dir, expected_metadata, expected_params);
 
-	rm_rf(tmp);
+	g_assert_true(sl_test_remove_tree(tmp));
 }
 
 static void
 test_save_rollback_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("test-project-XXXXXX");
 	g_autofree char *projects_dir = g_build_filename(tmp, "projects", NULL);
 	g_autofree char *dir = g_build_filename(projects_dir, "p1", NULL);
+	g_autofree char *metadata_path = g_build_filename(dir, "config.json", NULL);
 	g_autofree char *param = NULL;
 	g_autofree char *expected = NULL;
 	g_autofree char *metadata = NULL;
@@ -1273,7 +1187,7 @@ test_save_rollback_func(void)
 	param = g_build_filename(dir, "param.json", NULL);
 	g_assert_cmpint(g_unlink(param), ==, 0);
 	g_assert_cmpint(g_mkdir(param, 0755), ==, 0);
-	write_file(param, "inside", "x");
+	sl_test_write_file(param, "inside", "x", 0644);
 
 	g_assert_false(stdiolink_project_save(changed, projects_dir, &error));
 	g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL);
@@ -1282,11 +1196,11 @@ test_save_rollback_func(void)
 
 	names = list_dir(dir);
 	g_assert_cmpstr(names, ==, "config.json,param.json");
-	metadata = read_file(dir, "config.json");
+	metadata = sl_test_read_file(metadata_path);
 	g_assert_cmpstr(metadata, ==, expected_metadata);
 	g_assert_true(g_file_test(param, G_FILE_TEST_IS_DIR));
 
-	rm_rf(tmp);
+	g_assert_true(sl_test_remove_tree(tmp));
 }
 
 /* remove */
@@ -1294,18 +1208,18 @@ test_save_rollback_func(void)
 static void
 test_remove_func(void)
 {
-	g_autofree char *tmp = make_tmp();
-	g_autofree char *outside = make_subdir(tmp, "outside");
-	g_autofree char *projects_dir = make_subdir(tmp, "projects");
-	g_autofree char *dir = make_subdir(projects_dir, "p1");
-	g_autofree char *nested = make_subdir(dir, "sub/deeper");
+	g_autofree char *tmp = sl_test_make_tmp_dir("test-project-XXXXXX");
+	g_autofree char *outside = sl_test_make_dir(tmp, "outside");
+	g_autofree char *projects_dir = sl_test_make_dir(tmp, "projects");
+	g_autofree char *dir = sl_test_make_dir(projects_dir, "p1");
+	g_autofree char *nested = sl_test_make_dir(dir, "sub/deeper");
 	g_autofree char *link = g_build_filename(dir, "link", NULL);
 	g_autofree char *keep = g_build_filename(outside, "keep", NULL);
 	g_autoptr(GError) error = NULL;
 
-	write_file(dir, "config.json", "{}");
-	write_file(nested, "f", "x");
-	write_file(outside, "keep", "x");
+	sl_test_write_file(dir, "config.json", "{}", 0644);
+	sl_test_write_file(nested, "f", "x", 0644);
+	sl_test_write_file(outside, "keep", "x", 0644);
 	g_assert_cmpint(symlink(outside, link), ==, 0);
 
 	g_assert_true(stdiolink_project_remove(projects_dir, "p1", &error));
@@ -1326,7 +1240,7 @@ test_remove_func(void)
 	g_assert_cmpstr(error->message, ==, "project not found: ../outside");
 	g_assert_true(g_file_test(outside, G_FILE_TEST_IS_DIR));
 
-	rm_rf(tmp);
+	g_assert_true(sl_test_remove_tree(tmp));
 }
 
 int

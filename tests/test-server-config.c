@@ -3,50 +3,8 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "sl-test-utils.h"
 #include "stdiolink.h"
-
-static char *
-make_root(void)
-{
-	g_autoptr(GError) error = NULL;
-	char *root = g_dir_make_tmp("stdiolink-config-XXXXXX", &error);
-
-	g_assert_no_error(error);
-	return root;
-}
-
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GFile) file = g_file_new_for_path(path);
-	g_autoptr(GFileEnumerator) children = NULL;
-	GFileInfo *info;
-
-	children = g_file_enumerate_children(file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-					     G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-	while (children != NULL &&
-	       (info = g_file_enumerator_next_file(children, NULL, NULL)) != NULL) {
-		g_autofree char *child = g_build_filename(path, g_file_info_get_name(info), NULL);
-
-		if (g_file_info_get_file_type(info) == G_FILE_TYPE_DIRECTORY)
-			remove_tree(child);
-		else
-			g_unlink(child);
-		g_object_unref(info);
-	}
-	g_rmdir(path);
-}
-
-static void
-write_file(const char *dir, const char *name, const char *contents, int mode)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autoptr(GError) error = NULL;
-
-	g_file_set_contents(path, contents, -1, &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(g_chmod(path, mode), ==, 0);
-}
 
 static void
 assert_defaults(const StdiolinkServerConfig *config)
@@ -69,7 +27,7 @@ test_config_defaults_func(void)
 {
 	g_autoptr(StdiolinkServerConfig) config = stdiolink_server_config_new_default();
 	g_autoptr(StdiolinkServerConfig) copy = NULL;
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-config-XXXXXX");
 	g_autoptr(GError) error = NULL;
 
 	assert_defaults(config);
@@ -86,7 +44,7 @@ test_config_defaults_func(void)
 	assert_defaults(copy);
 	g_assert_true(copy->host != config->host);
 	g_assert_true(G_TYPE_IS_BOXED(STDIOLINK_TYPE_SERVER_CONFIG));
-	remove_tree(root);
+	sl_test_remove_tree(root);
 }
 
 static void
@@ -94,10 +52,10 @@ test_config_full_func(void)
 {
 	g_autoptr(StdiolinkServerConfig) config = stdiolink_server_config_new_default();
 	g_autoptr(StdiolinkServerConfig) copy = NULL;
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-config-XXXXXX");
 	g_autoptr(GError) error = NULL;
 
-	write_file(root, "config.json",
+	sl_test_write_file(root, "config.json",
 		   "{\"port\": 8080.0, \"host\": \"0.0.0.0\", \"logLevel\": \"debug\","
 		   " \"serviceProgram\": \"bin/svc\", \"corsOrigin\": \"*\","
 		   " \"webuiDir\": \"ui\", \"logMaxBytes\": 2097152.9, \"logMaxFiles\": 100,"
@@ -121,7 +79,7 @@ test_config_full_func(void)
 	copy = stdiolink_server_config_copy(config);
 	g_assert_cmpstr(copy->allowed_hosts[1], ==, "10.0.0.2");
 	g_assert_true(copy->allowed_hosts != config->allowed_hosts);
-	remove_tree(root);
+	sl_test_remove_tree(root);
 }
 
 static void
@@ -210,12 +168,12 @@ static void
 test_config_errors_func(void)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(error_cases); i++) {
-		g_autofree char *root = make_root();
+		g_autofree char *root = sl_test_make_tmp_dir("stdiolink-config-XXXXXX");
 
 		g_test_message("case %u: %s", i, error_cases[i].contents);
-		write_file(root, "config.json", error_cases[i].contents, 0644);
+		sl_test_write_file(root, "config.json", error_cases[i].contents, 0644);
 		assert_load_fails(root, error_cases[i].message, FALSE);
-		remove_tree(root);
+		sl_test_remove_tree(root);
 	}
 }
 
@@ -225,25 +183,25 @@ test_config_parse_error_func(void)
 	const char *broken[] = {"{", "{\"port\": }", "", "\xff"};
 
 	for (guint i = 0; i < G_N_ELEMENTS(broken); i++) {
-		g_autofree char *root = make_root();
+		g_autofree char *root = sl_test_make_tmp_dir("stdiolink-config-XXXXXX");
 
-		write_file(root, "config.json", broken[i], 0644);
+		sl_test_write_file(root, "config.json", broken[i], 0644);
 		assert_load_fails(root, "config.json parse error: ", TRUE);
-		remove_tree(root);
+		sl_test_remove_tree(root);
 	}
 }
 
 static void
 test_config_cannot_open_func(void)
 {
-	g_autofree char *root = make_root();
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-config-XXXXXX");
 	g_autofree char *path = g_build_filename(root, "config.json", NULL);
 	g_autofree char *message = g_strdup_printf("cannot open config file: %s", path);
 
 	/* a folder in place of the file exists but cannot be read */
 	g_assert_cmpint(g_mkdir(path, 0755), ==, 0);
 	assert_load_fails(root, message, FALSE);
-	remove_tree(root);
+	sl_test_remove_tree(root);
 }
 
 static void
@@ -261,14 +219,14 @@ test_config_integral_port_func(void)
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(StdiolinkServerConfig) config = stdiolink_server_config_new_default();
-		g_autofree char *root = make_root();
+		g_autofree char *root = sl_test_make_tmp_dir("stdiolink-config-XXXXXX");
 		g_autoptr(GError) error = NULL;
 
-		write_file(root, "config.json", cases[i].contents, 0644);
+		sl_test_write_file(root, "config.json", cases[i].contents, 0644);
 		g_assert_true(stdiolink_server_config_load(root, config, &error));
 		g_assert_no_error(error);
 		g_assert_cmpuint(config->port, ==, cases[i].port);
-		remove_tree(root);
+		sl_test_remove_tree(root);
 	}
 }
 
@@ -285,7 +243,7 @@ find_program(const char *service_program, const char *data_root, const char *sel
 static void
 test_config_service_program_func(void)
 {
-	g_autofree char *tmp = make_root();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-config-XXXXXX");
 	g_autofree char *root = g_build_filename(tmp, "root", NULL);
 	g_autofree char *bin = g_build_filename(tmp, "bin", NULL);
 	g_autofree char *path_dir = g_build_filename(tmp, "path", NULL);
@@ -298,9 +256,9 @@ test_config_service_program_func(void)
 	g_assert_cmpint(g_mkdir(root, 0755), ==, 0);
 	g_assert_cmpint(g_mkdir(bin, 0755), ==, 0);
 	g_assert_cmpint(g_mkdir(path_dir, 0755), ==, 0);
-	write_file(tmp, "prog", "#!/bin/sh\n", 0755);
-	write_file(tmp, "plain", "data\n", 0644);
-	write_file(root, "rootprog", "#!/bin/sh\n", 0755);
+	sl_test_write_file(tmp, "prog", "#!/bin/sh\n", 0755);
+	sl_test_write_file(tmp, "plain", "data\n", 0644);
+	sl_test_write_file(root, "rootprog", "#!/bin/sh\n", 0755);
 	g_setenv("PATH", path_dir, TRUE);
 
 	/* a configured absolute program */
@@ -321,7 +279,7 @@ test_config_service_program_func(void)
 	g_clear_pointer(&found, g_free);
 
 	/* configured but not executable: no fallback at all */
-	write_file(bin, "stdiolink_service", "#!/bin/sh\n", 0755);
+	sl_test_write_file(bin, "stdiolink_service", "#!/bin/sh\n", 0755);
 	found = find_program("plain", root, bin);
 	g_assert_null(found);
 	found = find_program("/nonexistent/prog", root, bin);
@@ -338,14 +296,14 @@ test_config_service_program_func(void)
 	/* then PATH */
 	found = find_program("", root, NULL);
 	g_assert_null(found);
-	write_file(path_dir, "stdiolink_service", "#!/bin/sh\n", 0755);
+	sl_test_write_file(path_dir, "stdiolink_service", "#!/bin/sh\n", 0755);
 	found = find_program("", root, NULL);
 	g_free(expected);
 	expected = g_build_filename(path_dir, "stdiolink_service", NULL);
 	g_assert_cmpstr(found, ==, expected);
 
 	g_setenv("PATH", old_path, TRUE);
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 int

@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "sl-test-utils.h"
 #include "stdiolink.h"
 
 #define MANIFEST(id) "{\"manifestVersion\": \"1\", \"id\": \"" id "\", \"name\": \"N\"," \
@@ -12,78 +13,19 @@
 /* warnings of the scanner, as "<dir>: <reason>", captured from the structured log */
 static GPtrArray *scan_warnings;
 
-static GLogWriterOutput
-capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
-{
-	const char *dir = NULL;
-	const char *reason = NULL;
-
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_str_equal(fields[i].key, "STDIOLINK_SERVICE_DIR"))
-			dir = fields[i].value;
-		else if (g_str_equal(fields[i].key, "STDIOLINK_REASON"))
-			reason = fields[i].value;
-	}
-	if ((level & G_LOG_LEVEL_WARNING) && dir != NULL && reason != NULL) {
-		g_ptr_array_add(scan_warnings, g_strdup_printf("%s: %s", dir, reason));
-		return G_LOG_WRITER_HANDLED;
-	}
-	return g_log_writer_default(level, fields, n_fields, data);
-}
-
-static char *
-make_tmp(void)
-{
-	g_autoptr(GError) error = NULL;
-	char *dir = g_dir_make_tmp("stdiolink-service-XXXXXX", &error);
-
-	g_assert_no_error(error);
-	return dir;
-}
-
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static void
-write_file(const char *dir, const char *name, const char *contents, int mode)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autoptr(GError) error = NULL;
-
-	g_file_set_contents(path, contents, -1, &error);
-	g_assert_no_error(error);
-	g_assert_cmpint(g_chmod(path, mode), ==, 0);
-}
-
 /* a service folder; a %NULL text leaves that file out */
 static char *
 make_service(const char *parent, const char *name, const char *manifest, const char *index,
 	     const char *schema)
 {
-	char *dir = g_build_filename(parent, name, NULL);
+	char *dir = sl_test_make_dir(parent, name);
 
-	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
 	if (manifest != NULL)
-		write_file(dir, "manifest.json", manifest, 0644);
+		sl_test_write_file(dir, "manifest.json", manifest, 0644);
 	if (index != NULL)
-		write_file(dir, "index.js", index, 0644);
+		sl_test_write_file(dir, "index.js", index, 0644);
 	if (schema != NULL)
-		write_file(dir, "config.schema.json", schema, 0644);
+		sl_test_write_file(dir, "config.schema.json", schema, 0644);
 	return dir;
 }
 
@@ -109,25 +51,6 @@ assert_load_fails_prefix(const char *dir, const char *prefix)
 	g_assert_nonnull(error);
 	if (!g_str_has_prefix(error->message, prefix))
 		g_error("'%s' does not start with '%s'", error->message, prefix);
-}
-
-static void
-copy_service_dir(const char *from, const char *to)
-{
-	g_autoptr(GDir) dir = g_dir_open(from, 0, NULL);
-	const char *name;
-
-	g_assert_nonnull(dir);
-	g_assert_cmpint(g_mkdir_with_parents(to, 0755), ==, 0);
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *src = g_build_filename(from, name, NULL);
-		g_autofree char *contents = NULL;
-		gsize length;
-
-		g_assert_true(g_file_get_contents(src, &contents, &length, NULL));
-		write_file(to, name, contents, 0644);
-	}
-	write_file(to, "index.js", "// placeholder\n", 0644);
 }
 
 typedef struct {
@@ -164,7 +87,7 @@ check_fixture_service(StdiolinkService *svc, const char *source_dir, const char 
 	JsonObject *object;
 
 	/* the raw schema is the file as on disk */
-	g_assert_true(g_file_get_contents(schema_path, &text, NULL, NULL));
+	text = sl_test_read_file(schema_path);
 	raw = stdiolink_json_parse(text, -1, NULL);
 	raw_node = json_node_alloc();
 	json_node_init_object(raw_node, stdiolink_service_get_raw_schema(svc));
@@ -190,7 +113,7 @@ test_service_fixtures_func(void)
 		const FixtureRoot *fr = &fixture_roots[r];
 		g_autofree char *source = g_build_filename(fixtures, "original-data-roots",
 							   fr->root, "services", NULL);
-		g_autofree char *root = make_tmp();
+		g_autofree char *root = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 		g_autofree char *services = g_build_filename(root, "services", NULL);
 		g_autoptr(GPtrArray) names = stdiolink_scan_list_subdirs(source);
 		g_autoptr(GPtrArray) loaded = NULL;
@@ -201,7 +124,9 @@ test_service_fixtures_func(void)
 			g_autofree char *from = g_build_filename(source, names->pdata[i], NULL);
 			g_autofree char *to = g_build_filename(services, names->pdata[i], NULL);
 
-			copy_service_dir(from, to);
+			/* a JavaScript service needs an index.js, which the fixtures leave out */
+			sl_test_copy_tree(from, to);
+			sl_test_write_file(to, "index.js", "// placeholder\n", 0644);
 		}
 
 		loaded = stdiolink_service_scan(services, &stats);
@@ -227,14 +152,14 @@ test_service_fixtures_func(void)
 			g_assert_cmpstr(scan_warnings->pdata[0], ==, expected);
 		}
 		g_ptr_array_set_size(scan_warnings, 0);
-		remove_tree(root);
+		sl_test_remove_tree(root);
 	}
 }
 
 static void
 test_service_missing_files_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	const struct {
 		const char *name;
 		gboolean manifest, index, schema;
@@ -257,13 +182,13 @@ test_service_missing_files_func(void)
 
 		assert_load_fails(dir, message);
 	}
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
 test_service_file_order_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	g_autofree char *a = make_service(tmp, "a", "{broken", NULL, SCHEMA);
 	g_autofree char *b = make_service(tmp, "b", "{broken", "", NULL);
 	g_autofree char *c = make_service(tmp, "c", "{broken", "", "{broken");
@@ -279,7 +204,7 @@ test_service_file_order_func(void)
 	/* and a broken manifest before a broken schema */
 	assert_load_fails_prefix(c, "manifest.json parse error: ");
 	assert_load_fails(gone, msg_gone);
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 typedef struct {
@@ -337,7 +262,7 @@ static const ManifestCase manifest_cases[] = {
 static void
 test_service_manifest_errors_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 
 	for (guint i = 0; i < G_N_ELEMENTS(manifest_cases); i++) {
 		g_autofree char *name = g_strdup_printf("case%u", i);
@@ -347,13 +272,13 @@ test_service_manifest_errors_func(void)
 		g_test_message("case %u: %s", i, manifest_cases[i].manifest);
 		assert_load_fails(dir, manifest_cases[i].message);
 	}
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
 test_service_manifest_unreadable_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	g_autofree char *dir = make_service(tmp, "s", NULL, "", SCHEMA);
 	g_autofree char *broken = make_service(tmp, "broken", "{\"id\": ", "", SCHEMA);
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
@@ -362,13 +287,13 @@ test_service_manifest_unreadable_func(void)
 	g_assert_cmpint(g_mkdir(path, 0755), ==, 0);
 	assert_load_fails(dir, message);
 	assert_load_fails_prefix(broken, "manifest.json parse error: ");
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
 test_service_schema_errors_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	const struct {
 		const char *schema;
 		const char *message;
@@ -399,13 +324,13 @@ test_service_schema_errors_func(void)
 		g_assert_cmpint(g_mkdir(path, 0755), ==, 0);
 		assert_load_fails(unreadable, message);
 	}
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
 test_service_duplicates_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	g_autofree char *first = make_service(tmp, "a_first", MANIFEST("same"), "", SCHEMA);
 	g_autofree char *second = make_service(tmp, "B_second", MANIFEST("same"), "", SCHEMA);
 	g_autofree char *other = make_service(tmp, "c", MANIFEST("other"), "", SCHEMA);
@@ -425,13 +350,13 @@ test_service_duplicates_func(void)
 	g_assert_cmpuint(scan_warnings->len, ==, 1);
 	g_assert_cmpstr(scan_warnings->pdata[0], ==, expected);
 	g_ptr_array_set_size(scan_warnings, 0);
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
 test_service_scan_dirs_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	g_autofree char *services = g_build_filename(tmp, "services", NULL);
 	g_autofree char *outside = make_service(tmp, "outside", MANIFEST("linked"), "", SCHEMA);
 	g_autofree char *link = g_build_filename(services, "Linked", NULL);
@@ -449,7 +374,7 @@ test_service_scan_dirs_func(void)
 	a = make_service(services, "A", MANIFEST("sa"), "", SCHEMA);
 	c = make_service(services, "c", MANIFEST("sc"), "", SCHEMA);
 	hidden = make_service(services, ".hidden", MANIFEST("hidden"), "", SCHEMA);
-	write_file(services, "file.txt", "not a folder", 0644);
+	sl_test_write_file(services, "file.txt", "not a folder", 0644);
 	g_assert_cmpint(symlink(outside, link), ==, 0);
 	g_assert_cmpint(symlink("/nonexistent/dir", dangling), ==, 0);
 
@@ -469,7 +394,7 @@ test_service_scan_dirs_func(void)
 	g_assert_cmpstr(stdiolink_service_get_dir(loaded->pdata[3]), ==, link);
 	g_assert_cmpint(stdiolink_scan_compare_names("a", "B"), <, 0);
 	g_assert_cmpint(stdiolink_scan_compare_names("B", "b"), <, 0);
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
@@ -491,7 +416,7 @@ test_service_missing_dir_func(void)
 static void
 test_service_exec_errors_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	g_autofree char *missing = make_service(tmp, "missing", EXEC_MANIFEST(""), NULL, SCHEMA);
 	g_autofree char *plain = make_service(tmp, "plain", EXEC_MANIFEST(""), NULL, SCHEMA);
 	g_autofree char *folder = make_service(tmp, "folder", EXEC_MANIFEST(""), NULL, SCHEMA);
@@ -505,7 +430,7 @@ test_service_exec_errors_func(void)
 	assert_load_fails(missing, msg);
 	g_free(msg);
 
-	write_file(plain, "run", "#!/bin/sh\n", 0644);
+	sl_test_write_file(plain, "run", "#!/bin/sh\n", 0644);
 	msg = g_strdup_printf("service entry not executable: %s/run", plain);
 	assert_load_fails(plain, msg);
 	g_free(msg);
@@ -518,7 +443,7 @@ test_service_exec_errors_func(void)
 	g_free(msg);
 
 	/* the entry may not climb out of the folder, not even back into a sibling */
-	write_file(tmp, "x", "#!/bin/sh\n", 0755);
+	sl_test_write_file(tmp, "x", "#!/bin/sh\n", 0755);
 	assert_load_fails(up, "service entry outside the service directory: ../up/../x");
 	assert_load_fails(abs, "service entry outside the service directory: /bin/sh");
 
@@ -533,13 +458,13 @@ test_service_exec_errors_func(void)
 		msg = g_strdup_printf("missing index.js in service directory: %s", js);
 		assert_load_fails(js, msg);
 	}
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
 test_service_exec_ok_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	g_autofree char *def = make_service(tmp, "def", EXEC_MANIFEST(""), NULL, SCHEMA);
 	g_autofree char *sub = make_service(tmp, "sub",
 					    EXEC_MANIFEST(", \"entry\": \"./bin/../bin/tool\""),
@@ -552,9 +477,9 @@ test_service_exec_ok_func(void)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *manifest = NULL;
 
-	write_file(def, "run", "#!/bin/sh\nexit 0\n", 0755);
+	sl_test_write_file(def, "run", "#!/bin/sh\nexit 0\n", 0755);
 	g_assert_cmpint(g_mkdir(bin, 0755), ==, 0);
-	write_file(bin, "tool", "#!/bin/sh\nexit 0\n", 0700);
+	sl_test_write_file(bin, "tool", "#!/bin/sh\nexit 0\n", 0700);
 
 	svc_def = stdiolink_service_load(def, &error);
 	g_assert_no_error(error);
@@ -570,13 +495,13 @@ test_service_exec_ok_func(void)
 	g_assert_cmpstr(manifest, ==,
 			"{\"entry\":\"./bin/../bin/tool\",\"id\":\"x\",\"manifestVersion\":\"1\","
 			"\"name\":\"X\",\"runtime\":\"exec\",\"version\":\"1\"}");
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 static void
 test_service_list_json_func(void)
 {
-	g_autofree char *root = make_tmp();
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	g_autofree char *services = g_build_filename(root, "services", NULL);
 	g_autofree char *dir = make_service(services, "demo_dir",
 					    "{\"manifestVersion\": \"1\", \"id\": \"demo\","
@@ -609,13 +534,13 @@ test_service_list_json_func(void)
 	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(outside),
 						      "serviceDirDisplay"),
 			==, "--");
-	remove_tree(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_service_detail_json_func(void)
 {
-	g_autofree char *root = make_tmp();
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	g_autofree char *services = g_build_filename(root, "services", NULL);
 	g_autofree char *dir = make_service(services, "demo",
 					    "{\"manifestVersion\": \"1\", \"id\": \"demo\","
@@ -651,13 +576,13 @@ test_service_detail_json_func(void)
 	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
 			     json_node_get_object(empty), "projects")),
 			 ==, 0);
-	remove_tree(root);
+	sl_test_remove_tree(root);
 }
 
 static void
 test_service_scan_log_func(void)
 {
-	g_autofree char *tmp = make_tmp();
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 	g_autofree char *bad = make_service(tmp, "bad", "{\"manifestVersion\": \"2\"}", "", SCHEMA);
 	g_autofree char *good = make_service(tmp, "good", MANIFEST("good"), "", SCHEMA);
 	g_autofree char *expected = g_strdup_printf(
@@ -668,17 +593,14 @@ test_service_scan_log_func(void)
 	g_assert_cmpuint(scan_warnings->len, ==, 1);
 	g_assert_cmpstr(scan_warnings->pdata[0], ==, expected);
 	g_ptr_array_set_size(scan_warnings, 0);
-	remove_tree(tmp);
+	sl_test_remove_tree(tmp);
 }
 
 int
 main(int argc, char **argv)
 {
-	int ret;
-
-	g_log_set_writer_func(capture_writer, NULL, NULL);
+	scan_warnings = sl_test_capture_scan_warnings("STDIOLINK_SERVICE_DIR");
 	g_test_init(&argc, &argv, NULL);
-	scan_warnings = g_ptr_array_new_with_free_func(g_free);
 
 	g_test_add_func("/service/fixtures", test_service_fixtures_func);
 	g_test_add_func("/service/missing-files", test_service_missing_files_func);
@@ -695,7 +617,5 @@ main(int argc, char **argv)
 	g_test_add_func("/service/detail-json", test_service_detail_json_func);
 	g_test_add_func("/service/scan-log", test_service_scan_log_func);
 
-	ret = g_test_run();
-	g_ptr_array_unref(scan_warnings);
-	return ret;
+	return g_test_run();
 }
