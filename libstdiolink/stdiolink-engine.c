@@ -427,9 +427,9 @@ static JsonNode *
 project_json(StdiolinkEngine *self, StdiolinkProject *project)
 {
 	const char *id = stdiolink_project_get_id(project);
+	guint live = stdiolink_instance_manager_count_live(self->instances, id);
 
-	return stdiolink_project_to_json(project,
-					 stdiolink_instance_manager_count_live(self->instances, id));
+	return stdiolink_project_to_json(project, live);
 }
 
 static guint
@@ -552,10 +552,10 @@ stdiolink_engine_list_services(StdiolinkEngine *self)
 
 	for (guint i = 0; i < ids->len; i++) {
 		StdiolinkService *svc = g_hash_table_lookup(self->services, ids->pdata[i]);
+		guint n_projects = count_projects_of(self, ids->pdata[i]);
 
-		json_array_add_element(list,
-				       stdiolink_service_to_list_json(svc, self->data_root,
-								      count_projects_of(self, ids->pdata[i])));
+		json_array_add_element(list, stdiolink_service_to_list_json(svc, self->data_root,
+									    n_projects));
 	}
 	json_object_set_array_member(root, "services", list);
 	return stdiolink_json_node_new_object(root);
@@ -734,7 +734,8 @@ stdiolink_engine_validate_config(StdiolinkEngine *self,
 	root = json_object_new();
 	json_object_set_boolean_member(root, "valid", result->valid);
 	if (result->valid) {
-		json_object_set_object_member(root, "filledConfig", json_object_ref(result->filled));
+		json_object_set_object_member(root, "filledConfig",
+					      json_object_ref(result->filled));
 		return stdiolink_json_node_new_object(root);
 	}
 	json_object_set_string_member(root, "errorField", result->error_field);
@@ -746,6 +747,18 @@ stdiolink_engine_validate_config(StdiolinkEngine *self,
 	json_array_add_object_element(errors, entry);
 	json_object_set_array_member(root, "errors", errors);
 	return stdiolink_json_node_new_object(root);
+}
+
+/* live instances in id order, optionally of one project */
+static JsonArray *
+instances_array(StdiolinkEngine *self, const char *project_id)
+{
+	g_autoptr(GPtrArray) live = stdiolink_instance_manager_list(self->instances, project_id);
+	JsonArray *list = json_array_new();
+
+	for (guint i = 0; i < live->len; i++)
+		json_array_add_element(list, stdiolink_instance_to_json(live->pdata[i], FALSE));
+	return list;
 }
 
 /* ---- projects: queries -------------------------------------------------------------- */
@@ -821,17 +834,14 @@ stdiolink_engine_get_project(StdiolinkEngine *self, const char *id, GError **err
 		return NULL;
 	node = project_json(self, project);
 	object = json_node_get_object(node);
-	json_object_set_member(object, "instances", stdiolink_engine_list_instances(self, id));
+	json_object_set_array_member(object, "instances", instances_array(self, id));
 
-	/* list_instances wraps the array; the detail view wants it bare */
-	json_object_set_member(object, "instances",
-			       json_node_copy(json_object_get_member(
-				   json_node_get_object(json_object_get_member(object, "instances")),
-				   "instances")));
 	svc = g_hash_table_lookup(self->services, stdiolink_project_get_service_id(project));
-	if (svc != NULL)
-		json_object_set_object_member(object, "configSchema",
-					      json_object_ref(stdiolink_service_get_raw_schema(svc)));
+	if (svc != NULL) {
+		JsonObject *schema = stdiolink_service_get_raw_schema(svc);
+
+		json_object_set_object_member(object, "configSchema", json_object_ref(schema));
+	}
 	return node;
 }
 
@@ -957,7 +967,7 @@ project_op_succeed(GTask *task, JsonNode *result)
 	ProjectOp *op = g_task_get_task_data(task);
 
 	g_hash_table_remove(self->busy, op->id);
-	g_task_return_pointer(task, result, result != NULL ? (GDestroyNotify)json_node_unref : NULL);
+	g_task_return_pointer(task, result, (GDestroyNotify)json_node_unref);
 }
 
 /* the file steps: write the new version, write the old one back, delete the folder */
@@ -1013,8 +1023,9 @@ run_file_op(GTask *task, FileStepFunc step, GAsyncReadyCallback done)
 static StdiolinkProject *
 parse_and_validate(StdiolinkEngine *self, const char *id, JsonObject *body, GError **error)
 {
-	g_autoptr(StdiolinkProject) project = stdiolink_project_new_from_json(id, body, TRUE, error);
+	g_autoptr(StdiolinkProject) project = NULL;
 
+	project = stdiolink_project_new_from_json(id, body, TRUE, error);
 	if (project == NULL)
 		return NULL;
 	validate_in_place(self, project);
@@ -1442,16 +1453,11 @@ stdiolink_engine_stop_project(StdiolinkEngine *self, const char *id, GError **er
 JsonNode *
 stdiolink_engine_list_instances(StdiolinkEngine *self, const char *project_id)
 {
-	g_autoptr(GPtrArray) live = NULL;
 	JsonObject *root = json_object_new();
-	JsonArray *list = json_array_new();
 
 	if (project_id != NULL && *project_id == '\0')
 		project_id = NULL;
-	live = stdiolink_instance_manager_list(self->instances, project_id);
-	for (guint i = 0; i < live->len; i++)
-		json_array_add_element(list, stdiolink_instance_to_json(live->pdata[i], FALSE));
-	json_object_set_array_member(root, "instances", list);
+	json_object_set_array_member(root, "instances", instances_array(self, project_id));
 	return stdiolink_json_node_new_object(root);
 }
 

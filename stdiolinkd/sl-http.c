@@ -31,7 +31,9 @@ sl_http_parse_query(const char *raw_query)
 
 		if (*pairs[i] == '\0')
 			continue;
-		raw_name = g_strndup(pairs[i], eq != NULL ? (gsize)(eq - pairs[i]) : strlen(pairs[i]));
+		gsize name_len = eq != NULL ? (gsize)(eq - pairs[i]) : strlen(pairs[i]);
+
+		raw_name = g_strndup(pairs[i], name_len);
 		raw_value = g_strdup(eq != NULL ? eq + 1 : "");
 		g_strdelimit(raw_name, "+", ' ');
 		g_strdelimit(raw_value, "+", ' ');

@@ -344,8 +344,8 @@ sl_daemon_fixture_read_events(SlDaemonFixture *fx, const char *instance_id)
 		node = stdiolink_json_parse(lines[i], -1, NULL);
 		g_assert_nonnull(node);
 		data = stdiolink_json_object_get_object(json_node_get_object(node), "data");
-		if (instance_id != NULL &&
-		    g_strcmp0(stdiolink_json_object_get_string(data, "instanceId"), instance_id) != 0)
+		if (instance_id != NULL && g_strcmp0(stdiolink_json_object_get_string(
+						       data, "instanceId"), instance_id) != 0)
 			continue;
 		g_ptr_array_add(types, g_strdup(stdiolink_json_object_get_string(
 					   json_node_get_object(node), "type")));

@@ -130,7 +130,8 @@ test_service_schema_routes_func(void)
 	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/validate-schema", "{}",
 					 &status);
 	g_assert_cmpuint(status, ==, 400);
-	sl_daemon_fixture_assert_error(node, "bad_request", "missing required object field: schema");
+	sl_daemon_fixture_assert_error(node, "bad_request",
+				       "missing required object field: schema");
 	json_node_unref(node);
 
 	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/generate-defaults", NULL,
@@ -163,7 +164,8 @@ test_service_schema_routes_func(void)
 	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/svc/validate-config",
 					 "{\"config\":[]}", &status);
 	g_assert_cmpuint(status, ==, 400);
-	sl_daemon_fixture_assert_error(node, "bad_request", "missing required object field: config");
+	sl_daemon_fixture_assert_error(node, "bad_request",
+				       "missing required object field: config");
 	json_node_unref(node);
 
 	node = sl_daemon_fixture_request(&fx, "POST", "/api/services/nope/validate-config",
@@ -197,8 +199,9 @@ test_projects_read_func(void)
 			"bad-port");
 	json_node_unref(node);
 
-	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects?status=invalid&pageSize=1&page=2",
-					 NULL, &status);
+	node = sl_daemon_fixture_request(&fx, "GET",
+					 "/api/projects?status=invalid&pageSize=1&page=2", NULL,
+					 &status);
 	root = object_of(node);
 	g_assert_cmpint(json_object_get_int_member(root, "total"), ==, 2);
 	g_assert_cmpint(json_object_get_int_member(root, "pageSize"), ==, 1);
@@ -254,7 +257,8 @@ test_projects_create_func(void)
 	sl_daemon_fixture_start(&fx);
 
 	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects",
-					 "{\"id\":\"fresh\",\"name\":\"Fresh\",\"serviceId\":\"svc\","
+					 "{\"id\":\"fresh\",\"name\":\"Fresh\","
+					 "\"serviceId\":\"svc\","
 					 "\"config\":{\"sleepMs\":10}}",
 					 &status);
 	g_assert_cmpuint(status, ==, 201);
@@ -271,7 +275,8 @@ test_projects_create_func(void)
 	g_assert_nonnull(strstr(params, "\"port\": 8080"));
 
 	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects",
-					 "{\"id\":\"fresh\",\"name\":\"Again\",\"serviceId\":\"svc\"}",
+					 "{\"id\":\"fresh\",\"name\":\"Again\","
+					 "\"serviceId\":\"svc\"}",
 					 &status);
 	g_assert_cmpuint(status, ==, 409);
 	sl_daemon_fixture_assert_error(node, "conflict", "project already exists");
@@ -414,8 +419,10 @@ instance_running_cb(SlDaemonFixture *fx, gpointer data)
 	guint status = 0;
 	g_autoptr(JsonNode) node = sl_daemon_fixture_request(fx, "GET", path, NULL, &status);
 
-	return status == 200 &&
-	       g_strcmp0(stdiolink_json_object_get_string(object_of(node), "status"), "running") == 0;
+	if (status != 200)
+		return FALSE;
+	return g_strcmp0(stdiolink_json_object_get_string(object_of(node), "status"),
+			 "running") == 0;
 }
 
 static gboolean
@@ -521,7 +528,8 @@ test_start_refused_func(void)
 	setup_basic(&fx);
 	sl_daemon_fixture_start(&fx);
 
-	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects/bad-port/start", NULL, &status);
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects/bad-port/start", NULL,
+					 &status);
 	g_assert_cmpuint(status, ==, 400);
 	sl_daemon_fixture_assert_error(node, "bad_request",
 				       "project invalid: port: value 70000 > max 65535");
@@ -686,8 +694,9 @@ static gboolean
 stop_refused_busy_cb(SlDaemonFixture *fx, gpointer data)
 {
 	guint status = 0;
-	g_autoptr(JsonNode) node = sl_daemon_fixture_request(fx, "POST", "/api/projects/stubborn/stop",
-							     NULL, &status);
+	g_autoptr(JsonNode) node = NULL;
+
+	node = sl_daemon_fixture_request(fx, "POST", "/api/projects/stubborn/stop", NULL, &status);
 
 	if (status != 409)
 		return FALSE;

@@ -41,7 +41,8 @@ test_json_pretty_func(void)
 	g_autoptr(JsonNode) node = stdiolink_json_parse("{\"b\":[1,2],\"a\":{}}", -1, NULL);
 	g_autofree char *out = stdiolink_json_to_string(node, STDIOLINK_JSON_PRETTY);
 
-	g_assert_cmpstr(out, ==, "{\n    \"a\": {},\n    \"b\": [\n        1,\n        2\n    ]\n}\n");
+	g_assert_cmpstr(out, ==,
+			"{\n    \"a\": {},\n    \"b\": [\n        1,\n        2\n    ]\n}\n");
 }
 
 static void
@@ -75,7 +76,8 @@ static void
 test_json_ordered_members_func(void)
 {
 	g_autoptr(JsonNode) node = stdiolink_json_parse("{\"b\":1,\"a\":2,\"c\":3}", -1, NULL);
-	g_autoptr(GList) names = stdiolink_json_object_get_ordered_members(json_node_get_object(node));
+	JsonObject *object = json_node_get_object(node);
+	g_autoptr(GList) names = stdiolink_json_object_get_ordered_members(object);
 
 	g_assert_cmpstr(g_list_nth_data(names, 0), ==, "b");
 	g_assert_cmpstr(g_list_nth_data(names, 1), ==, "a");

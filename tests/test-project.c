@@ -425,7 +425,8 @@ test_project_json_func(void)
 	g_assert_cmpstr(stdiolink_project_status(p, 2), ==, "running");
 	json = project_string(p, 2);
 	g_assert_cmpstr(json, ==,
-			"{\"config\":{\"b\":0.1},\"enabled\":true,\"id\":\"p1\",\"instanceCount\":2,"
+			"{\"config\":{\"b\":0.1},\"enabled\":true,\"id\":\"p1\","
+			"\"instanceCount\":2,"
 			"\"name\":\"n\",\"schedule\":" MANUAL ",\"serviceId\":\"s\","
 			"\"status\":\"running\",\"valid\":true}");
 	g_clear_pointer(&json, g_free);
@@ -579,8 +580,10 @@ static const FixtureCase *
 find_fixture_case(const char *root, const char *id)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(fixture_cases); i++) {
-		if (g_str_equal(fixture_cases[i].root, root) && g_str_equal(fixture_cases[i].id, id))
-			return &fixture_cases[i];
+		const FixtureCase *c = &fixture_cases[i];
+
+		if (g_str_equal(c->root, root) && g_str_equal(c->id, id))
+			return c;
 	}
 	return NULL;
 }
@@ -713,8 +716,8 @@ static const VariantCase variant_cases[] = {
 	 "cranes[0].zz: unknown configuration field"},
 	{"data_root", "bin_scan_orchestrator", "{" VESSEL ",\"cranes\":[]}",
 	 "cranes: array too short"},
-	{"data_root", "bin_scan_orchestrator", "{" VESSEL ",\"cranes\":[{\"id\":\"a\",\"host\":\"h\"}]}",
-	 NULL},
+	{"data_root", "bin_scan_orchestrator",
+	 "{" VESSEL ",\"cranes\":[{\"id\":\"a\",\"host\":\"h\"}]}", NULL},
 	/* constraints and the ignored top-level enum */
 	{"data_root", "modbustcp_server_service", "{\"listen_port\":70000}",
 	 "listen_port: value 70000 > max 65535"},
@@ -744,7 +747,8 @@ test_fixture_variants_func(void)
 		g_autofree char *root = fixture_root(c->root);
 		g_autoptr(GHashTable) schemas = load_fixture_schemas(root);
 		g_autofree char *json = g_strdup_printf(
-			"{\"name\":\"v\",\"serviceId\":\"%s\",\"config\":%s}", c->service, c->config);
+			"{\"name\":\"v\",\"serviceId\":\"%s\",\"config\":%s}", c->service,
+			c->config);
 		g_autoptr(JsonObject) body = parse_object(json);
 		g_autoptr(GError) error = NULL;
 		g_autoptr(StdiolinkProject) p = NULL;
@@ -792,8 +796,8 @@ static const LoadCase load_cases[] = {
 	 "project param file parse error: ", "n", "s", FALSE},
 	{"{\"name\":\"n\",\"serviceId\":\"s\"}", "", "project param file parse error: ", "n", "s",
 	 TRUE},
-	{"{\"name\":\"n\",\"serviceId\":\"s\"}", "[{}]", "project param file must contain a JSON object",
-	 "n", "s", TRUE},
+	{"{\"name\":\"n\",\"serviceId\":\"s\"}", "[{}]",
+	 "project param file must contain a JSON object", "n", "s", TRUE},
 	{"{\"name\":\"n\",\"serviceId\":\"s\"}", "null",
 	 "project param file must contain a JSON object", "n", "s", TRUE},
 };
