@@ -937,6 +937,132 @@ test_fixture_data_root_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* ---- drivers and JavaScript services ----------------------------------------------------- */
+
+static void
+test_drivers_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	JsonObject *root;
+	JsonArray *list;
+	g_autofree char *exe = NULL;
+
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_write(&fx, "drivers/calc/stdio.drv.calc", "#!/bin/sh\nexit 0\n");
+	exe = sl_daemon_fixture_path(&fx, "drivers/calc/stdio.drv.calc");
+	g_assert_cmpint(g_chmod(exe, 0755), ==, 0);
+	sl_daemon_fixture_write(&fx, "drivers/calc/driver.meta.json",
+				"{\"schemaVersion\":\"1.0\",\"info\":{\"id\":\"demo.calc\","
+				"\"name\":\"Calc\",\"version\":\"2.0\"},\"commands\":[{\"name\":"
+				"\"add\",\"params\":[{\"name\":\"a\",\"type\":\"integer\"}]}]}");
+	sl_daemon_fixture_write(&fx, "drivers/old.failed/driver.meta.json", "{}");
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/drivers", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	list = json_object_get_array_member(object_of(node), "drivers");
+	g_assert_cmpuint(json_array_get_length(list), ==, 1);
+	root = json_array_get_object_element(list, 0);
+	g_assert_cmpstr(json_object_get_string_member(root, "id"), ==, "demo.calc");
+	g_assert_cmpstr(json_object_get_string_member(root, "program"), ==, exe);
+	g_assert_cmpstr(json_object_get_string_member(root, "programDisplay"), ==,
+			"drivers/calc/stdio.drv.calc");
+	g_assert_cmpuint(strlen(json_object_get_string_member(root, "metaHash")), ==, 32);
+	json_node_unref(node);
+
+	/* the metadata comes back normalized: "integer" is the canonical "int" */
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/drivers/demo.calc", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	root = json_object_get_object_member(object_of(node), "meta");
+	g_assert_cmpstr(json_object_get_string_member(
+			    json_array_get_object_element(
+				json_object_get_array_member(
+				    json_array_get_object_element(
+					json_object_get_array_member(root, "commands"), 0),
+				    "params"),
+				0),
+			    "type"),
+			==, "int");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/drivers/nope", NULL, &status);
+	g_assert_cmpuint(status, ==, 404);
+	sl_daemon_fixture_assert_error(node, "not_found", "driver not found");
+	json_node_unref(node);
+	sl_daemon_fixture_clear(&fx);
+}
+
+static gboolean
+file_has_cb(SlDaemonFixture *fx, gpointer data)
+{
+	g_autofree char *text = NULL;
+
+	return g_file_get_contents(data, &text, NULL, NULL) && strstr(text, "}") != NULL;
+}
+
+/*
+ * A JavaScript service runs under the service program with the guard socket: the program
+ * gets the earlier server's argument list, reaches the guard and stays alive.
+ */
+static void
+test_js_service_guard_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	JsonObject *report;
+	JsonArray *argv;
+	g_autofree char *report_path = NULL;
+	g_autofree char *params = NULL;
+	g_autofree char *config = NULL;
+	g_autofree char *instance_id = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *service_dir = NULL;
+
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_write(&fx, "services/js/manifest.json",
+				"{\"manifestVersion\":\"1\",\"id\":\"js\",\"name\":\"JS\","
+				"\"version\":\"1\"}");
+	sl_daemon_fixture_write(&fx, "services/js/index.js", "// run by the service program\n");
+	sl_daemon_fixture_write(&fx, "services/js/config.schema.json",
+				"{\"report\":{\"type\":\"string\"},\"sleepMs\":{\"type\":\"int\"}}");
+	report_path = sl_daemon_fixture_path(&fx, "report.json");
+	params = g_strdup_printf("{\"report\":\"%s\",\"sleepMs\":60000}", report_path);
+	sl_daemon_fixture_add_project(&fx, "app", "js", NULL, params);
+	config = g_strdup_printf("{\"serviceProgram\":\"%s\"}", g_getenv("SL_TEST_SERVICE"));
+	sl_daemon_fixture_write(&fx, "config.json", config);
+	sl_daemon_fixture_start(&fx);
+
+	instance_id = start_project(&fx, "app");
+	g_assert_true(sl_daemon_fixture_wait(&fx, file_has_cb, report_path));
+	g_assert_true(g_file_get_contents(report_path, &text, NULL, NULL));
+	node = stdiolink_json_parse(text, -1, NULL);
+	report = object_of(node);
+	g_assert_true(json_object_get_boolean_member(report, "guardConnected"));
+	argv = json_object_get_array_member(report, "argv");
+	g_assert_cmpuint(json_array_get_length(argv), ==, 5);
+	service_dir = sl_daemon_fixture_path(&fx, "services/js");
+	g_assert_cmpstr(json_array_get_string_element(argv, 1), ==, service_dir);
+	g_assert_true(g_str_has_prefix(json_array_get_string_element(argv, 2), "--config-file="));
+	g_assert_true(g_str_has_prefix(json_array_get_string_element(argv, 3),
+				       "--guard=stdiolink_guard_"));
+	json_node_unref(node);
+
+	/* the service exits at once if the guard connection drops; it is still running */
+	g_usleep(200 * 1000);
+	path = g_strdup_printf("/api/instances/%s", instance_id);
+	node = sl_daemon_fixture_request(&fx, "GET", path, NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_cmpstr(json_object_get_string_member(object_of(node), "status"), ==, "running");
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(object_of(node),
+									  "commandLine")), ==, 5);
+	json_node_unref(node);
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -957,5 +1083,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/http/access", test_access_func);
 	g_test_add_func("/daemon/http/cors-configured", test_cors_configured_func);
 	g_test_add_func("/daemon/fixture-data-root", test_fixture_data_root_func);
+	g_test_add_func("/daemon/drivers", test_drivers_func);
+	g_test_add_func("/daemon/instances/js-service-guard", test_js_service_guard_func);
 	return g_test_run();
 }
