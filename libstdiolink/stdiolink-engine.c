@@ -984,10 +984,18 @@ save_old_files(ProjectOp *op, GError **error)
 	return stdiolink_project_save(op->old, op->projects_dir, error);
 }
 
+/* a project whose folder was already removed by hand can still be deleted */
 static gboolean
 remove_files(ProjectOp *op, GError **error)
 {
-	return stdiolink_project_remove(op->projects_dir, op->id, error);
+	g_autoptr(GError) local_error = NULL;
+
+	if (stdiolink_project_remove(op->projects_dir, op->id, &local_error))
+		return TRUE;
+	if (g_error_matches(local_error, STDIOLINK_ERROR, STDIOLINK_ERROR_NOT_FOUND))
+		return TRUE;
+	g_propagate_error(error, g_steal_pointer(&local_error));
+	return FALSE;
 }
 
 /* worker thread: run the op's file step and hand its outcome back */

@@ -5,6 +5,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -413,6 +414,9 @@ spawn_failed_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* the daemon's pid, read by each child before exec */
+static pid_t spawner_pid;
+
 static void
 child_setup_cb(gpointer user_data)
 {
@@ -421,6 +425,15 @@ child_setup_cb(gpointer user_data)
 
 	/* lead a process group of our own, so that a signal to -pid reaches the children */
 	setpgid(0, 0);
+
+	/*
+	 * If the daemon dies without stopping us (SIGKILL, a crash), the kernel sends SIGTERM:
+	 * native services have no guard socket to notice it otherwise. The daemon may have
+	 * died before this line, hence the parent check.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != spawner_pid)
+		_exit(127);
 
 	/* async-signal-safe; the descriptor closes itself at exec */
 	if (write(pid_fd, &pid, sizeof(pid)) != sizeof(pid))
@@ -502,6 +515,7 @@ stdiolink_instance_launch(StdiolinkInstance *inst)
 		inst->started_id = g_idle_add(spawn_failed_cb, inst);
 		return;
 	}
+	spawner_pid = getpid();
 	g_subprocess_launcher_set_child_setup(launcher, child_setup_cb,
 					      GINT_TO_POINTER(pid_pipe[1]), NULL);
 

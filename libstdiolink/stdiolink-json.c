@@ -225,14 +225,109 @@ stdiolink_json_object_to_string(JsonObject *object, StdiolinkJsonFlags flags)
 	return g_string_free(out, FALSE);
 }
 
+/*
+ * json-glib recurses once per nesting level, keeps the last of several top-level values
+ * and ends strings at an escaped NUL. This pass refuses those inputs before it parses:
+ * a hostile body must get a 400, not crash the daemon or smuggle a second value.
+ */
+typedef struct {
+	guint depth;
+	gboolean in_string;
+	gboolean in_scalar;
+	gboolean done;
+} ScanState;
+
+static gboolean
+is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static gboolean
+is_json_structural(char c)
+{
+	return strchr("{}[],:\"", c) != NULL;
+}
+
+static gboolean
+scan_fail(GError **error, const char *message)
+{
+	g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST, message);
+	return FALSE;
+}
+
+/* inside a string: only escapes matter; returns how many bytes were consumed */
+static gsize
+scan_string_byte(ScanState *st, const char *data, gsize len, gsize i, GError **error)
+{
+	if (data[i] == '\\') {
+		if (i + 5 < len && data[i + 1] == 'u' && strncmp(data + i + 2, "0000", 4) == 0) {
+			scan_fail(error, "NUL character (\\u0000) in JSON string");
+			return 0;
+		}
+		return 2;
+	}
+	if (data[i] == '"') {
+		st->in_string = FALSE;
+		st->done = st->depth == 0;
+	}
+	return 1;
+}
+
+static gboolean
+scan_structure(const char *data, gsize len, GError **error)
+{
+	ScanState st = {0};
+
+	for (gsize i = 0; i < len;) {
+		char c = data[i];
+
+		if (st.in_string) {
+			gsize step = scan_string_byte(&st, data, len, i, error);
+
+			if (step == 0)
+				return FALSE;
+			i += step;
+			continue;
+		}
+		i++;
+		if (st.done) {
+			if (!is_json_space(c))
+				return scan_fail(error, "unexpected content after the JSON value");
+			continue;
+		}
+		if (st.in_scalar) {
+			if (is_json_space(c))
+				st.done = TRUE;
+			else if (is_json_structural(c))
+				return scan_fail(error, "unexpected content after the JSON value");
+			continue;
+		}
+		if (c == '"') {
+			st.in_string = TRUE;
+		} else if (c == '{' || c == '[') {
+			if (++st.depth > STDIOLINK_JSON_MAX_DEPTH)
+				return scan_fail(error, "JSON nested too deeply");
+		} else if (c == '}' || c == ']') {
+			st.depth = st.depth > 0 ? st.depth - 1 : 0;
+			st.done = st.depth == 0;
+		} else if (st.depth == 0 && !is_json_space(c)) {
+			st.in_scalar = TRUE;
+		}
+	}
+	return TRUE;
+}
+
 /**
  * stdiolink_json_parse:
  * @data: the text
  * @length: its length, or -1 if nul-terminated
  * @error: return location for a #GError
  *
- * Parses one JSON document. Text that is not valid UTF-8 is refused before it reaches the
- * parser. The error (%STDIOLINK_ERROR_BAD_REQUEST) carries the parser's message.
+ * Parses exactly one JSON document. Refused before parsing, with
+ * %STDIOLINK_ERROR_BAD_REQUEST: NUL bytes, invalid UTF-8, nesting deeper than
+ * %STDIOLINK_JSON_MAX_DEPTH, `\u0000` in a string and anything after the value. Other
+ * errors carry the parser's message.
  *
  * Returns: (transfer full): the root node, or %NULL with @error set
  */
@@ -244,27 +339,17 @@ stdiolink_json_parse(const char *data, gssize length, GError **error)
 	gsize len = length < 0 ? strlen(data) : (gsize)length;
 	JsonNode *root;
 
-	if (!g_utf8_validate_len(data, len, NULL)) {
-		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
-				    "invalid UTF-8 in JSON text");
+	if (memchr(data, '\0', len) != NULL)
+		return scan_fail(error, "NUL byte in JSON text"), NULL;
+	if (!g_utf8_validate_len(data, len, NULL))
+		return scan_fail(error, "invalid UTF-8 in JSON text"), NULL;
+	if (!scan_structure(data, len, error))
 		return NULL;
-	}
-	if (memchr(data, '\0', len) != NULL) {
-		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
-				    "NUL byte in JSON text");
-		return NULL;
-	}
-	if (!json_parser_load_from_data(parser, data, (gssize)len, &local_error)) {
-		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
-				    local_error->message);
-		return NULL;
-	}
+	if (!json_parser_load_from_data(parser, data, (gssize)len, &local_error))
+		return scan_fail(error, local_error->message), NULL;
 	root = json_parser_get_root(parser);
-	if (root == NULL) {
-		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
-				    "empty JSON document");
-		return NULL;
-	}
+	if (root == NULL)
+		return scan_fail(error, "empty JSON document"), NULL;
 	return json_node_copy(root);
 }
 

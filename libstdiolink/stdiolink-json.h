@@ -5,6 +5,13 @@
 G_BEGIN_DECLS
 
 /**
+ * STDIOLINK_JSON_MAX_DEPTH:
+ *
+ * The deepest nesting of arrays and objects stdiolink_json_parse() accepts.
+ */
+#define STDIOLINK_JSON_MAX_DEPTH 512
+
+/**
  * StdiolinkJsonFlags:
  * @STDIOLINK_JSON_COMPACT: one line, no spaces (API bodies, event log, JSONL)
  * @STDIOLINK_JSON_PRETTY: 4-space indentation and a trailing newline (files on disk)

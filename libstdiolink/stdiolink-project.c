@@ -762,8 +762,11 @@ remove_tree(const char *path)
  * @id: the project id
  * @error: return location for a #GError
  *
- * Deletes `<id>/` and everything in it. An id that is not a project id or has no folder
- * gives %STDIOLINK_ERROR_NOT_FOUND `project not found: <id>`.
+ * Deletes `<id>/` and everything in it. The folder is first renamed to a hidden name in
+ * one step, so a failure leaves either the whole project or none of it: loaders skip
+ * hidden folders, and what a failed recursive delete leaves behind is only logged. An id
+ * that is not a project id or has no folder gives %STDIOLINK_ERROR_NOT_FOUND
+ * `project not found: <id>`.
  *
  * Returns: %TRUE on success
  */
@@ -771,6 +774,9 @@ gboolean
 stdiolink_project_remove(const char *projects_dir, const char *id, GError **error)
 {
 	g_autofree char *dir = NULL;
+	g_autofree char *suffix = NULL;
+	g_autofree char *doomed_name = NULL;
+	g_autofree char *doomed = NULL;
 
 	if (stdiolink_is_valid_project_id(id))
 		dir = g_build_filename(projects_dir, id, NULL);
@@ -780,11 +786,18 @@ stdiolink_project_remove(const char *projects_dir, const char *id, GError **erro
 		return FALSE;
 	}
 
-	if (!remove_tree(dir)) {
+	suffix = stdiolink_random_hex(8);
+	doomed_name = g_strdup_printf(".%s.removing-%s", id, suffix);
+	doomed = g_build_filename(projects_dir, doomed_name, NULL);
+	if (g_rename(dir, doomed) != 0) {
+		int saved = errno;
+
 		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL,
-			    "cannot remove project directory: %s", dir);
+			    "cannot remove project directory: %s: %s", dir, g_strerror(saved));
 		return FALSE;
 	}
+	if (!remove_tree(doomed))
+		g_warning("project %s removed, but some of %s could not be deleted", id, doomed);
 	return TRUE;
 }
 

@@ -119,8 +119,7 @@ slc_context_request(SlcContext *ctx,
 			    SLC_ERROR_UNREACHABLE,
 			    /* TRANSLATORS: the first %s is a URL, the second why it failed */
 			    _("cannot reach stdiolinkd at %s: %s\n"
-			      "Is the daemon running? Start it with "
-			      "“systemctl --user start stdiolinkd” or “stdiolinkd”, "
+			      "Is the daemon running? Start it with “stdiolinkd”, "
 			      "or give its address with --url or STDIOLINK_URL."),
 			    ctx->url,
 			    local_error->message);

@@ -196,8 +196,15 @@ sl_http_check_host(const StdiolinkServerConfig *config,
 {
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 	const char *value = soup_message_headers_get_one(headers, "Host");
+	const char *all = soup_message_headers_get_list(headers, "Host");
 	g_autofree char *host = NULL;
 
+	/* libsoup joins repeated headers with ", "; two Hosts are a malformed request */
+	if (all != NULL && strchr(all, ',') != NULL) {
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+				    "more than one Host header");
+		return FALSE;
+	}
 	if (!loopback || value == NULL)
 		return TRUE;
 	host = host_without_port(value);
@@ -309,7 +316,11 @@ sl_http_send_json(SoupServerMessage *msg, guint status, JsonNode *body)
 {
 	char *text = stdiolink_json_to_string(body, STDIOLINK_JSON_COMPACT);
 
-	soup_server_message_set_status(msg, status, NULL);
+	/* libsoup 3.2 has no reason phrase for 421 and would send "Unknown Error" */
+	soup_server_message_set_status(msg, status,
+				       status == SOUP_STATUS_MISDIRECTED_REQUEST
+					   ? "Misdirected Request"
+					   : NULL);
 	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text,
 					 strlen(text));
 }

@@ -25,10 +25,11 @@ typedef struct {
 	int exit_code;
 } SlDaemon;
 
-/* command-line values; NULL or -1 means "not given", so the file or default applies */
+/* command-line values; NULL or PORT_NOT_GIVEN means the file or default applies */
+#define PORT_NOT_GIVEN G_MININT
 static char *opt_data_root;
 static char *opt_host;
-static gint opt_port = -1;
+static gint opt_port = PORT_NOT_GIVEN;
 static char *opt_log_level;
 static char *opt_service_program;
 static char *opt_webui_dir;
@@ -129,7 +130,7 @@ resolve_data_root(void)
 static gboolean
 apply_overrides(StdiolinkServerConfig *config, GError **error)
 {
-	if (opt_port != -1) {
+	if (opt_port != PORT_NOT_GIVEN) {
 		if (opt_port < 0 || opt_port > 65535) {
 			g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
 				    _("invalid port: %d"), opt_port);
@@ -196,6 +197,17 @@ shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_main_loop_quit(daemon->loop);
 }
 
+/*
+ * SIGHUP arrives when the terminal that started the daemon closes; it must not take the
+ * daemon and its instances down. Re-reading config.json on it is not implemented yet.
+ */
+static gboolean
+hangup_signal_cb(gpointer user_data)
+{
+	g_message("SIGHUP received: ignored (configuration reload is not supported yet)");
+	return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 quit_signal_cb(gpointer user_data)
 {
@@ -219,6 +231,7 @@ loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	SlDaemon *daemon = user_data;
 	const StdiolinkServerConfig *config = stdiolink_engine_get_config(daemon->engine);
+	gboolean is_ipv6 = strchr(config->host, ':') != NULL;
 	g_autoptr(GError) error = NULL;
 
 	if (!stdiolink_engine_load_finish(daemon->engine, res, &error)) {
@@ -239,8 +252,8 @@ loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	stdiolink_engine_set_listen_port(daemon->engine, sl_server_get_port(daemon->server));
 
 	/* tests and scripts read this line to learn the port chosen for --port=0 */
-	g_print("stdiolinkd: listening on http://%s:%u\n", config->host,
-		sl_server_get_port(daemon->server));
+	g_print("stdiolinkd: listening on http://%s%s%s:%u\n", is_ipv6 ? "[" : "", config->host,
+		is_ipv6 ? "]" : "", sl_server_get_port(daemon->server));
 	fflush(stdout);
 	g_message("HTTP server listening on %s:%u", config->host,
 		  sl_server_get_port(daemon->server));
@@ -287,6 +300,7 @@ run(SlDaemon *daemon)
 
 	g_unix_signal_add(SIGTERM, quit_signal_cb, daemon);
 	g_unix_signal_add(SIGINT, quit_signal_cb, daemon);
+	g_unix_signal_add(SIGHUP, hangup_signal_cb, daemon);
 	daemon->lag_expected_us = g_get_monotonic_time() + LAG_PROBE_MS * 1000;
 	g_timeout_add(LAG_PROBE_MS, lag_probe_cb, daemon);
 

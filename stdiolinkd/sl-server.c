@@ -402,6 +402,9 @@ dispatch(SlServer *self, SoupServerMessage *msg, char **segments)
 	const char *method = soup_server_message_get_method(msg);
 	g_autoptr(GString) allow = g_string_new(NULL);
 
+	/* HEAD is GET without the body, which libsoup leaves out by itself */
+	if (g_str_equal(method, "HEAD"))
+		method = "GET";
 	if (g_str_equal(method, "OPTIONS")) {
 		if (is_preflight_path(segments))
 			sl_http_send_empty(msg, SOUP_STATUS_NO_CONTENT);
@@ -452,10 +455,122 @@ handler_cb(SoupServer *soup,
 	dispatch(self, msg, segments);
 }
 
+/* ---- answering before the body --------------------------------------------------------- */
+
+/* how long a refused client may go on sending before the connection is closed anyway */
+#define REFUSAL_LINGER_MS 5000
+
+typedef struct {
+	GIOStream *stream;
+	char *response;
+	GCancellable *cancellable;
+	guint linger_id;
+	char discard[16384];
+} Refusal;
+
+static void
+refusal_free(Refusal *refusal)
+{
+	g_clear_handle_id(&refusal->linger_id, g_source_remove);
+	g_io_stream_close_async(refusal->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+	g_object_unref(refusal->stream);
+	g_object_unref(refusal->cancellable);
+	g_free(refusal->response);
+	g_free(refusal);
+}
+
+static gboolean
+refusal_linger_expired_cb(gpointer user_data)
+{
+	Refusal *refusal = user_data;
+
+	refusal->linger_id = 0;
+	g_cancellable_cancel(refusal->cancellable);
+	return G_SOURCE_REMOVE;
+}
+
+static void refusal_read_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void
+refusal_read_more(Refusal *refusal)
+{
+	GInputStream *in = g_io_stream_get_input_stream(refusal->stream);
+
+	g_input_stream_read_async(in, refusal->discard, sizeof(refusal->discard),
+				  G_PRIORITY_LOW, refusal->cancellable, refusal_read_cb, refusal);
+}
+
+/* the rest of the body is read into one small buffer and dropped, until EOF or time */
+static void
+refusal_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Refusal *refusal = user_data;
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), res, NULL);
+
+	if (n <= 0) {
+		refusal_free(refusal);
+		return;
+	}
+	refusal_read_more(refusal);
+}
+
 /*
- * Runs once the headers are in, before the body is read: a foreign origin, a rebinding
- * Host or an announced oversize body is answered here, so nothing of it takes effect and
- * a huge body is never buffered.
+ * Closing a socket with unread bytes makes the kernel reset the connection, and the
+ * client would lose the 413 it has not read yet. So: answer, stop writing, then drain.
+ */
+static void
+refusal_written_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Refusal *refusal = user_data;
+
+	g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, NULL);
+	if (G_IS_SOCKET_CONNECTION(refusal->stream)) {
+		GSocket *socket = g_socket_connection_get_socket(
+		    G_SOCKET_CONNECTION(refusal->stream));
+
+		g_socket_shutdown(socket, FALSE, TRUE, NULL);
+	}
+	refusal->linger_id = g_timeout_add(REFUSAL_LINGER_MS, refusal_linger_expired_cb, refusal);
+	refusal_read_more(refusal);
+}
+
+/*
+ * libsoup 3.2 reads a request's whole body before it sends any answer, even one set while
+ * only the headers are in. For a body announced over the limit the daemon takes the
+ * connection over, writes the 413 itself and closes, so not one byte of it is buffered.
+ */
+static void
+refuse_oversized(const StdiolinkServerConfig *config, SoupServerMessage *msg)
+{
+	g_autoptr(JsonObject) body = json_object_new();
+	g_autofree char *text = NULL;
+	GString *response = g_string_new("HTTP/1.1 413 Payload Too Large\r\n");
+	Refusal *refusal = g_new0(Refusal, 1);
+	GOutputStream *out;
+
+	json_object_set_string_member(body, "error", "request body too large (limit 1MB)");
+	json_object_set_string_member(body, "code",
+				      stdiolink_error_to_code(STDIOLINK_ERROR_PAYLOAD_TOO_LARGE));
+	text = stdiolink_json_object_to_string(body, STDIOLINK_JSON_COMPACT);
+
+	g_string_append(response, "Content-Type: application/json\r\nConnection: close\r\n");
+	g_string_append_printf(response, "Content-Length: %zu\r\n", strlen(text));
+	if (config->cors_origin != NULL && *config->cors_origin != '\0')
+		g_string_append_printf(response, "Access-Control-Allow-Origin: %s\r\n",
+				       config->cors_origin);
+	g_string_append_printf(response, "\r\n%s", text);
+	refusal->response = g_string_free(response, FALSE);
+
+	refusal->stream = soup_server_message_steal_connection(msg);
+	refusal->cancellable = g_cancellable_new();
+	out = g_io_stream_get_output_stream(refusal->stream);
+	g_output_stream_write_all_async(out, refusal->response, strlen(refusal->response),
+					G_PRIORITY_DEFAULT, NULL, refusal_written_cb, refusal);
+}
+
+/*
+ * Runs once the headers are in, before the body is read: a foreign origin or a rebinding
+ * Host is answered here, so nothing of the request takes effect.
  */
 static void
 early_handler_cb(SoupServer *soup,
@@ -476,12 +591,21 @@ early_handler_cb(SoupServer *soup,
 		sl_http_send_error(msg, error);
 		return;
 	}
-	if (soup_message_headers_get_content_length(headers) > SL_HTTP_BODY_LIMIT) {
-		g_set_error_literal(&error, STDIOLINK_ERROR, STDIOLINK_ERROR_PAYLOAD_TOO_LARGE,
-				    "request body too large (limit 1MB)");
-		sl_http_add_cors(config, msg);
-		sl_http_send_error(msg, error);
-	}
+	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+	    soup_message_headers_get_content_length(headers) > SL_HTTP_BODY_LIMIT)
+		refuse_oversized(config, msg);
+}
+
+/*
+ * libsoup 3.2 never notices when a client closes an idle keep-alive connection, so each
+ * such connection would keep a descriptor forever (fixed upstream in 3.3). Until the
+ * platform's libsoup has the fix, every answer closes its connection.
+ */
+static void
+request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+				     "close");
 }
 
 static void
@@ -520,6 +644,7 @@ sl_server_new(StdiolinkEngine *engine)
 
 	self->engine = g_object_ref(engine);
 	self->soup = soup_server_new("server-header", "stdiolinkd/" PACKAGE_VERSION " ", NULL);
+	g_signal_connect(self->soup, "request-started", G_CALLBACK(request_started_cb), NULL);
 	soup_server_add_early_handler(self->soup, NULL, early_handler_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, handler_cb, self, NULL);
 	return self;

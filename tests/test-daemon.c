@@ -1063,6 +1063,202 @@ test_js_service_guard_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* ---- regressions from attacking the daemon --------------------------------------------- */
+
+static char *
+raw_exchange(SlDaemonFixture *fx, const char *request, gsize extra_body)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketConnection) conn = NULL;
+	g_autoptr(GError) error = NULL;
+	GOutputStream *out;
+	GInputStream *in;
+	char reply[4096] = {0};
+	gsize n = 0;
+	guint port = (guint)g_ascii_strtoull(strrchr(fx->base_url, ':') + 1, NULL, 10);
+
+	conn = g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
+	g_assert_no_error(error);
+	out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+	in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+	g_output_stream_write_all(out, request, strlen(request), NULL, NULL, &error);
+	g_assert_no_error(error);
+	for (gsize sent = 0; sent < extra_body; sent += 1024) {
+		static const char chunk[1024];
+
+		if (!g_output_stream_write_all(out, chunk, sizeof(chunk), NULL, NULL, NULL))
+			break;
+	}
+	g_input_stream_read_all(in, reply, sizeof(reply) - 1, &n, NULL, &error);
+	g_assert_no_error(error);
+	return g_strndup(reply, n);
+}
+
+/* an announced oversize body is refused before one byte of it is read */
+static void
+test_oversized_announced_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *reply = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+
+	/* 300 MB announced, only 64 KiB sent: the answer must not wait for the rest */
+	reply = raw_exchange(&fx,
+			     "POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			     "Content-Length: 300000000\r\n\r\n",
+			     64 * 1024);
+	g_assert_true(g_str_has_prefix(reply, "HTTP/1.1 413 "));
+	g_assert_nonnull(strstr(reply, "\"code\":\"payload_too_large\""));
+	g_assert_cmpuint(sl_daemon_fixture_count_instances(&fx, NULL), ==, 0);
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* two Host headers are malformed, whatever the second says */
+static void
+test_duplicate_host_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *reply = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	reply = raw_exchange(&fx,
+			     "GET /api/projects HTTP/1.1\r\nHost: evil.example\r\n"
+			     "Host: localhost\r\n\r\n",
+			     0);
+	g_assert_true(g_str_has_prefix(reply, "HTTP/1.1 400 "));
+	sl_daemon_fixture_clear(&fx);
+}
+
+/*
+ * libsoup 3.2 leaks the descriptor of every keep-alive connection a client closes, so the
+ * daemon closes each connection after its answer; HEAD is served like GET.
+ */
+static void
+test_connection_close_and_head_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	g_autofree char *url = NULL;
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	url = g_strconcat(fx.base_url, "/api/projects", NULL);
+	msg = soup_message_new("HEAD", url);
+	node = sl_daemon_fixture_request_full(&fx, msg, NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_null(node);
+	g_assert_cmpstr(soup_message_headers_get_one(soup_message_get_response_headers(msg),
+						     "Connection"), ==, "close");
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* nesting that would overflow the parser's stack is a 400, in a body and in a file */
+static void
+test_deep_json_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	g_autofree char *open = g_strnfill(100000, '[');
+	g_autofree char *close = g_strnfill(100000, ']');
+	g_autofree char *deep = g_strconcat(open, close, NULL);
+
+	setup_basic(&fx);
+	sl_daemon_fixture_add_project(&fx, "deep", "svc", NULL, deep);
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "POST", "/api/projects", deep, &status);
+	g_assert_cmpuint(status, ==, 400);
+	sl_daemon_fixture_assert_error(node, "bad_request", "request body must be a JSON object");
+	json_node_unref(node);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects/deep", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_false(json_object_get_boolean_member(object_of(node), "valid"));
+	g_assert_nonnull(strstr(json_object_get_string_member(object_of(node), "error"),
+				"JSON nested too deeply"));
+	json_node_unref(node);
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* closing the terminal that started the daemon sends SIGHUP: it must keep serving */
+static void
+test_sighup_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	g_autoptr(JsonNode) node = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	g_subprocess_send_signal(fx.daemon, SIGHUP);
+	g_usleep(100 * 1000);
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* a project folder removed by hand can still be deleted through the API */
+static void
+test_delete_hand_removed_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	g_autofree char *dir = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	dir = sl_daemon_fixture_path(&fx, "projects/sleeper");
+	g_assert_true(sl_test_remove_tree(dir));
+
+	node = sl_daemon_fixture_request(&fx, "DELETE", "/api/projects/sleeper", NULL, &status);
+	g_assert_cmpuint(status, ==, 204);
+	g_assert_null(node);
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/projects/sleeper", NULL, &status);
+	g_assert_cmpuint(status, ==, 404);
+	json_node_unref(node);
+	sl_daemon_fixture_clear(&fx);
+}
+
+static gboolean
+pid_gone_cb(SlDaemonFixture *fx, gpointer data)
+{
+	return !sl_daemon_fixture_pid_alive(GPOINTER_TO_INT(data));
+}
+
+/* a daemon killed outright takes its native instances with it */
+static void
+test_daemon_killed_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	g_autofree char *instance_id = NULL;
+	g_autofree char *path = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	GPid pid;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	instance_id = start_project(&fx, "sleeper");
+	g_assert_true(sl_daemon_fixture_wait(&fx, instance_running_cb, instance_id));
+	path = g_strdup_printf("/api/instances/%s", instance_id);
+	node = sl_daemon_fixture_request(&fx, "GET", path, NULL, &status);
+	pid = (GPid)json_object_get_int_member(object_of(node), "pid");
+	g_assert_cmpint(pid, >, 0);
+
+	g_subprocess_force_exit(fx.daemon);
+	g_subprocess_wait(fx.daemon, NULL, NULL);
+	g_clear_object(&fx.daemon);
+	g_assert_true(sl_daemon_fixture_wait(&fx, pid_gone_cb, GINT_TO_POINTER(pid)));
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1085,5 +1281,12 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/fixture-data-root", test_fixture_data_root_func);
 	g_test_add_func("/daemon/drivers", test_drivers_func);
 	g_test_add_func("/daemon/instances/js-service-guard", test_js_service_guard_func);
+	g_test_add_func("/daemon/http/oversized-announced", test_oversized_announced_func);
+	g_test_add_func("/daemon/http/duplicate-host", test_duplicate_host_func);
+	g_test_add_func("/daemon/http/connection-close-head", test_connection_close_and_head_func);
+	g_test_add_func("/daemon/http/deep-json", test_deep_json_func);
+	g_test_add_func("/daemon/sighup", test_sighup_func);
+	g_test_add_func("/daemon/projects/delete-hand-removed", test_delete_hand_removed_func);
+	g_test_add_func("/daemon/instances/daemon-killed", test_daemon_killed_func);
 	return g_test_run();
 }

@@ -60,6 +60,50 @@ test_json_parse_errors_func(void)
 }
 
 static void
+expect_refused(const char *text, gssize length, const char *message)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = stdiolink_json_parse(text, length, &error);
+
+	g_assert_null(node);
+	g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST);
+	if (message != NULL)
+		g_assert_cmpstr(error->message, ==, message);
+}
+
+/* inputs json-glib would crash on, truncate or half-accept */
+static void
+test_json_hostile_func(void)
+{
+	g_autofree char *deep = g_strnfill(100000, '[');
+	g_autofree char *open = g_strnfill(STDIOLINK_JSON_MAX_DEPTH, '[');
+	g_autofree char *close = g_strnfill(STDIOLINK_JSON_MAX_DEPTH, ']');
+	g_autofree char *ok_depth = g_strconcat(open, close, NULL);
+	g_autoptr(JsonNode) node = NULL;
+
+	expect_refused(deep, -1, "JSON nested too deeply");
+	node = stdiolink_json_parse(ok_depth, -1, NULL);
+	g_assert_nonnull(node);
+
+	expect_refused("{\"a\":1} [1,2]", -1, "unexpected content after the JSON value");
+	expect_refused("{\"a\":1}{\"b\":2}", -1, "unexpected content after the JSON value");
+	expect_refused("1 2", -1, "unexpected content after the JSON value");
+	expect_refused("\"a\" \"b\"", -1, "unexpected content after the JSON value");
+	expect_refused("{\"id\":\"u5\\u0000evil\"}", -1, "NUL character (\\u0000) in JSON string");
+	expect_refused("{\"a\":\"x\"}\0", 10, "NUL byte in JSON text");
+	expect_refused("\"\xff\"", -1, "invalid UTF-8 in JSON text");
+
+	/* escapes that only look alike pass */
+	g_clear_pointer(&node, json_node_unref);
+	node = stdiolink_json_parse("{\"a\":\"\\\\u0000 \\u00001\\\"]\"}  \n", -1, NULL);
+	g_assert_null(node);
+	node = stdiolink_json_parse("{\"a\":\"\\\\u0000 \\\"]\"}  \n", -1, NULL);
+	g_assert_nonnull(node);
+	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(node), "a"), ==,
+			"\\u0000 \"]");
+}
+
+static void
 test_json_equal_func(void)
 {
 	g_autoptr(JsonNode) a = stdiolink_json_parse("{\"x\":[1,\"s\",{\"y\":2.0}]}", -1, NULL);
@@ -148,6 +192,7 @@ main(int argc, char **argv)
 	g_test_add_func("/json/pretty", test_json_pretty_func);
 	g_test_add_func("/json/parse-errors", test_json_parse_errors_func);
 	g_test_add_func("/json/equal", test_json_equal_func);
+	g_test_add_func("/json/hostile", test_json_hostile_func);
 	g_test_add_func("/json/ordered-members", test_json_ordered_members_func);
 	g_test_add_func("/json/node-new-object", test_json_node_new_object_func);
 	g_test_add_func("/error/codes", test_error_codes_func);
