@@ -177,8 +177,15 @@ lag_probe_cb(gpointer user_data)
 
 	daemon->lag_max_us = MAX(daemon->lag_max_us, lag);
 	stdiolink_engine_set_main_loop_lag(daemon->engine, lag, daemon->lag_max_us);
-	if (lag > LAG_WARN_US)
-		g_warning("main loop stalled for %" G_GINT64_FORMAT " ms", lag / 1000);
+	if (lag > LAG_WARN_US) {
+		const char *last = daemon->server != NULL
+					   ? sl_server_get_last_request(daemon->server)
+					   : NULL;
+
+		/* the last request dispatched is the usual suspect; timers and exits can be too */
+		g_warning("main loop stalled for %" G_GINT64_FORMAT " ms (last request: %s)",
+			  lag / 1000, last != NULL ? last : "none");
+	}
 	daemon->lag_expected_us = now + LAG_PROBE_MS * 1000;
 	return G_SOURCE_CONTINUE;
 }

@@ -17,6 +17,7 @@ struct _SlServer {
 	SoupServer *soup;
 	guint port;
 	gboolean loopback;
+	char *last_request; /* "METHOD path" of the last request dispatched, for stall reports */
 };
 
 G_DEFINE_FINAL_TYPE(SlServer, sl_server, G_TYPE_OBJECT)
@@ -446,6 +447,8 @@ handler_cb(SoupServer *soup,
 	g_auto(GStrv) segments = NULL;
 
 	g_debug("%s %s", soup_server_message_get_method(msg), path);
+	g_free(self->last_request);
+	self->last_request = g_strdup_printf("%s %s", soup_server_message_get_method(msg), path);
 	sl_http_add_cors(config, msg);
 	if (decoded == NULL) {
 		send_not_found(msg);
@@ -617,6 +620,7 @@ sl_server_dispose(GObject *object)
 		soup_server_disconnect(self->soup);
 	g_clear_object(&self->soup);
 	g_clear_object(&self->engine);
+	g_clear_pointer(&self->last_request, g_free);
 	G_OBJECT_CLASS(sl_server_parent_class)->dispose(object);
 }
 
@@ -705,6 +709,18 @@ guint
 sl_server_get_port(SlServer *self)
 {
 	return self->port;
+}
+
+/**
+ * sl_server_get_last_request:
+ * @self: the server
+ *
+ * Returns: (nullable): `METHOD path` of the last request handed to a route
+ */
+const char *
+sl_server_get_last_request(SlServer *self)
+{
+	return self->last_request;
 }
 
 /**
