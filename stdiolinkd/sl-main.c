@@ -1,12 +1,16 @@
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sl-server.h"
+#include "sl-systemd.h"
 #include "stdiolink.h"
 
 #define LAG_PROBE_MS	 100
@@ -18,6 +22,8 @@ typedef struct {
 	GMainLoop *loop;
 	StdiolinkEngine *engine;
 	SlServer *server;
+	GSocket *listen_socket; /* from socket activation, or NULL */
+	int lock_fd;
 	GLogLevelFlags log_threshold;
 	gint64 lag_expected_us;
 	gint64 lag_max_us;
@@ -226,6 +232,7 @@ quit_signal_cb(gpointer user_data)
 		return G_SOURCE_REMOVE;
 	}
 	daemon->shutting_down = TRUE;
+	sl_systemd_notify("STOPPING=1");
 	g_message("shutting down: stopping instances");
 	if (daemon->server != NULL)
 		sl_server_disconnect(daemon->server);
@@ -249,7 +256,16 @@ loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 
 	daemon->server = sl_server_new(daemon->engine);
-	if (!sl_server_listen(daemon->server, config->host, config->port, &error)) {
+	if (daemon->listen_socket != NULL) {
+		if (!sl_server_listen_socket(daemon->server, daemon->listen_socket, &error)) {
+			g_printerr(_("Error: cannot serve on the socket from the service "
+				     "manager: %s\n"),
+				   error->message);
+			daemon->exit_code = EXIT_FAILURE_RUN;
+			g_main_loop_quit(daemon->loop);
+			return;
+		}
+	} else if (!sl_server_listen(daemon->server, config->host, config->port, &error)) {
 		g_printerr(_("Error: failed to listen on %s:%u: %s\n"), config->host, config->port,
 			   error->message);
 		daemon->exit_code = EXIT_FAILURE_RUN;
@@ -264,6 +280,41 @@ loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	fflush(stdout);
 	g_message("HTTP server listening on %s:%u", config->host,
 		  sl_server_get_port(daemon->server));
+	sl_systemd_notify("READY=1\nSTATUS=serving the API");
+	sl_systemd_watchdog_start();
+}
+
+/*
+ * One daemon per data root: two would race on project files and both start the same
+ * daemons. The lock dies with the process, so a crash never leaves it stale.
+ */
+static int
+acquire_data_root_lock(const char *data_root, GError **error)
+{
+	g_autofree char *path = g_build_filename(data_root, ".stdiolinkd.lock", NULL);
+	struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	g_autofree char *pid_text = g_strdup_printf("%d\n", (int)getpid());
+	int fd;
+
+	if (g_mkdir_with_parents(data_root, 0755) != 0 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+			    _("cannot open lock file %s: %s"), path, g_strerror(errno));
+		return -1;
+	}
+	if (fcntl(fd, F_SETLK, &lock) != 0) {
+		struct flock holder = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+		fcntl(fd, F_GETLK, &holder);
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+			    _("another stdiolinkd (pid %d) already serves %s"), (int)holder.l_pid,
+			    data_root);
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) != 0 || write(fd, pid_text, strlen(pid_text)) < 0)
+		g_debug("cannot record the pid in %s", path);
+	return fd;
 }
 
 static gboolean
@@ -300,6 +351,18 @@ run(SlDaemon *daemon)
 		g_printerr(_("Error: invalid log level: %s\n"), config->log_level);
 		return EXIT_USAGE;
 	}
+	daemon->lock_fd = acquire_data_root_lock(data_root, &error);
+	if (daemon->lock_fd < 0) {
+		g_printerr(_("Error: %s\n"), error->message);
+		return EXIT_FAILURE_RUN;
+	}
+
+	/* taken before any thread exists: it edits the environment */
+	daemon->listen_socket = sl_systemd_take_listen_socket(&error);
+	if (error != NULL) {
+		g_printerr(_("Error: %s\n"), error->message);
+		return EXIT_FAILURE_RUN;
+	}
 
 	daemon->loop = g_main_loop_new(NULL, FALSE);
 	daemon->engine = stdiolink_engine_new(data_root, config, self_dir);
@@ -316,6 +379,8 @@ run(SlDaemon *daemon)
 
 	g_clear_object(&daemon->server);
 	g_clear_object(&daemon->engine);
+	g_clear_object(&daemon->listen_socket);
+	close(daemon->lock_fd);
 	g_main_loop_unref(daemon->loop);
 	return daemon->exit_code;
 }

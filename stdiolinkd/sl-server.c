@@ -724,6 +724,34 @@ sl_server_get_last_request(SlServer *self)
 }
 
 /**
+ * sl_server_listen_socket:
+ * @self: the server
+ * @socket: a socket already bound and listening, e.g. from socket activation
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if serving on @socket
+ */
+gboolean
+sl_server_listen_socket(SlServer *self, GSocket *socket, GError **error)
+{
+	g_autoptr(GSocketAddress) local = g_socket_get_local_address(socket, error);
+	GInetAddress *address;
+
+	if (local == NULL || !G_IS_INET_SOCKET_ADDRESS(local)) {
+		if (local != NULL)
+			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+					    "the passed socket is not an IP socket");
+		return FALSE;
+	}
+	if (!soup_server_listen_socket(self->soup, socket, 0, error))
+		return FALSE;
+	address = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local));
+	self->loopback = g_inet_address_get_is_loopback(address);
+	self->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+	return TRUE;
+}
+
+/**
  * sl_server_disconnect:
  * @self: the server
  *

@@ -9,6 +9,7 @@ G_DECLARE_FINAL_TYPE(SlServer, sl_server, SL, SERVER, GObject)
 
 SlServer *sl_server_new(StdiolinkEngine *engine);
 gboolean sl_server_listen(SlServer *self, const char *host, guint port, GError **error);
+gboolean sl_server_listen_socket(SlServer *self, GSocket *socket, GError **error);
 guint sl_server_get_port(SlServer *self);
 const char *sl_server_get_last_request(SlServer *self);
 void sl_server_disconnect(SlServer *self);

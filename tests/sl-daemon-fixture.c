@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -27,6 +28,8 @@ sl_daemon_fixture_init(SlDaemonFixture *fx)
 	memset(fx, 0, sizeof(*fx));
 	fx->root = sl_test_make_tmp_dir("stdiolinkd-test-XXXXXX");
 	fx->session = sl_daemon_fixture_new_session();
+	fx->env = g_ptr_array_new_with_free_func(g_free);
+	fx->listen_fd = -1;
 }
 
 /**
@@ -80,8 +83,23 @@ sl_daemon_fixture_start(SlDaemonFixture *fx)
 	char *url;
 
 	g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-	fx->daemon = g_subprocess_launcher_spawn(launcher, &error, daemon_path(), data_root_arg,
-						 "--port=0", "--log-level=debug", NULL);
+	for (guint i = 0; i < fx->env->len; i++) {
+		g_auto(GStrv) pair = g_strsplit(fx->env->pdata[i], "=", 2);
+
+		g_subprocess_launcher_setenv(launcher, pair[0], pair[1], TRUE);
+	}
+	if (fx->listen_fd >= 0) {
+		/* LISTEN_PID must name the daemon: the shell's pid survives its exec */
+		g_subprocess_launcher_take_fd(launcher, dup(fx->listen_fd), 3);
+		g_subprocess_launcher_setenv(launcher, "LISTEN_FDS", "1", TRUE);
+		fx->daemon = g_subprocess_launcher_spawn(
+		    launcher, &error, "/bin/sh", "-c", "LISTEN_PID=$$ exec \"$0\" \"$@\"",
+		    daemon_path(), data_root_arg, "--log-level=debug", NULL);
+	} else {
+		fx->daemon = g_subprocess_launcher_spawn(launcher, &error, daemon_path(),
+							 data_root_arg, "--port=0",
+							 "--log-level=debug", NULL);
+	}
 	g_assert_no_error(error);
 
 	/* a blocking read is fine in a test: the daemon prints this line or dies */
@@ -128,6 +146,7 @@ sl_daemon_fixture_clear(SlDaemonFixture *fx)
 	sl_daemon_fixture_stop(fx);
 	sl_test_remove_tree(fx->root);
 	g_clear_object(&fx->session);
+	g_clear_pointer(&fx->env, g_ptr_array_unref);
 	g_clear_pointer(&fx->root, g_free);
 	g_clear_pointer(&fx->base_url, g_free);
 }

@@ -12,6 +12,8 @@ typedef struct {
 	char *base_url;
 	GSubprocess *daemon;
 	SoupSession *session;
+	GPtrArray *env; /* "NAME=value" added to the daemon's environment */
+	int listen_fd;	/* >= 0: handed over as a socket-activation descriptor */
 } SlDaemonFixture;
 
 SoupSession *sl_daemon_fixture_new_session(void);

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* systemd integration without libsystemd: the notify datagram protocol and LISTEN_FDS */
+
+gboolean sl_systemd_notify(const char *state);
+guint sl_systemd_watchdog_start(void);
+GSocket *sl_systemd_take_listen_socket(GError **error);
+
+G_END_DECLS
