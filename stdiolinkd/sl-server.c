@@ -4,6 +4,7 @@
 
 #include "sl-http.h"
 #include "sl-server.h"
+#include "sl-static.h"
 
 /*
  * Routes translate HTTP to one engine call each: decode, call, render. Async engine calls
@@ -18,6 +19,7 @@ struct _SlServer {
 	guint port;
 	gboolean loopback;
 	char *last_request; /* "METHOD path" of the last request dispatched, for stall reports */
+	SlStatic *web;	    /* the web console, for paths outside /api */
 };
 
 G_DEFINE_FINAL_TYPE(SlServer, sl_server, G_TYPE_OBJECT)
@@ -454,6 +456,8 @@ handler_cb(SoupServer *soup,
 		send_not_found(msg);
 		return;
 	}
+	if (sl_static_handle(self->web, msg, decoded))
+		return;
 	segments = g_strsplit(decoded, "/", -1);
 	dispatch(self, msg, segments);
 }
@@ -621,6 +625,7 @@ sl_server_dispose(GObject *object)
 	g_clear_object(&self->soup);
 	g_clear_object(&self->engine);
 	g_clear_pointer(&self->last_request, g_free);
+	g_clear_pointer(&self->web, sl_static_free);
 	G_OBJECT_CLASS(sl_server_parent_class)->dispose(object);
 }
 
@@ -647,6 +652,8 @@ sl_server_new(StdiolinkEngine *engine)
 	SlServer *self = g_object_new(SL_TYPE_SERVER, NULL);
 
 	self->engine = g_object_ref(engine);
+	self->web = sl_static_new(stdiolink_engine_get_data_root(engine),
+				  stdiolink_engine_get_config(engine)->webui_dir);
 	self->soup = soup_server_new("server-header", "stdiolinkd/" PACKAGE_VERSION " ", NULL);
 	g_signal_connect(self->soup, "request-started", G_CALLBACK(request_started_cb), NULL);
 	soup_server_add_early_handler(self->soup, NULL, early_handler_cb, self, NULL);

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -1259,6 +1260,96 @@ test_daemon_killed_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* ---- web console --------------------------------------------------------------------------- */
+
+static char *
+get_text(SlDaemonFixture *fx, const char *path, guint *status, char **content_type,
+	 char **cache_control)
+{
+	g_autofree char *url = g_strconcat(fx->base_url, path, NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new_from_uri("GET", g_uri_parse(url,
+								 G_URI_FLAGS_ENCODED, NULL));
+	g_autoptr(GBytes) body = soup_session_send_and_read(fx->session, msg, NULL, NULL);
+	SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
+
+	*status = soup_message_get_status(msg);
+	if (content_type != NULL)
+		*content_type = g_strdup(soup_message_headers_get_one(headers, "Content-Type"));
+	if (cache_control != NULL)
+		*cache_control = g_strdup(soup_message_headers_get_one(headers, "Cache-Control"));
+	return g_strndup(g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+}
+
+static void
+test_webui_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	g_autofree char *link = NULL;
+	struct {
+		const char *path;
+		guint status;
+		const char *body;
+		const char *type;
+		const char *cache;
+	} cases[] = {
+	    {"/", 200, "<html>console</html>", "text/html; charset=utf-8",
+	     "no-cache, no-store, must-revalidate"},
+	    {"/assets/app.js", 200, "console.log(1)", "application/javascript; charset=utf-8",
+	     "public, max-age=31536000, immutable"},
+	    {"/logo.PNG", 200, "png", "image/png", "public, max-age=3600"},
+	    {"/projects/heartbeat", 200, "<html>console</html>", NULL, NULL},
+	    {"/missing.css", 404, NULL, NULL, NULL},
+	    {"/link.txt", 404, NULL, NULL, NULL},
+	    {"/%2e%2e/%2e%2e/etc/hostname", 200, "<html>console</html>", NULL, NULL},
+	    {"/%2e%2e/%2e%2e/etc/ld.so.conf", 404, NULL, NULL, NULL},
+	    /* libsoup itself refuses a path that climbs above the root */
+	    {"/assets/..%2f..%2f..%2fetc%2fld.so.conf", 400, NULL, NULL, NULL},
+	    {"/%2e%2e/config", 200, "<html>console</html>", NULL, NULL},
+	    {"/api/nothing", 404, "{\"code\":\"not_found\",\"error\":\"not found\"}", NULL, NULL},
+	};
+
+	setup_basic(&fx);
+	sl_daemon_fixture_write(&fx, "webui/index.html", "<html>console</html>");
+	sl_daemon_fixture_write(&fx, "webui/assets/app.js", "console.log(1)");
+	sl_daemon_fixture_write(&fx, "webui/logo.PNG", "png");
+	link = sl_daemon_fixture_path(&fx, "webui/link.txt");
+	g_assert_cmpint(symlink("/etc/hostname", link), ==, 0);
+	sl_daemon_fixture_start(&fx);
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *type = NULL;
+		g_autofree char *cache = NULL;
+		g_autofree char *body = get_text(&fx, cases[i].path, &status, &type, &cache);
+
+		g_test_message("%s", cases[i].path);
+		g_assert_cmpuint(status, ==, cases[i].status);
+		if (cases[i].body != NULL)
+			g_assert_cmpstr(body, ==, cases[i].body);
+		if (cases[i].type != NULL)
+			g_assert_cmpstr(type, ==, cases[i].type);
+		if (cases[i].cache != NULL)
+			g_assert_cmpstr(cache, ==, cases[i].cache);
+	}
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* without an index.html the console is off and / is an ordinary 404 */
+static void
+test_webui_off_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	g_autofree char *body = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_write(&fx, "webui/app.js", "x");
+	sl_daemon_fixture_start(&fx);
+	body = get_text(&fx, "/app.js", &status, NULL, NULL);
+	g_assert_cmpuint(status, ==, 404);
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1288,5 +1379,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/sighup", test_sighup_func);
 	g_test_add_func("/daemon/projects/delete-hand-removed", test_delete_hand_removed_func);
 	g_test_add_func("/daemon/instances/daemon-killed", test_daemon_killed_func);
+	g_test_add_func("/daemon/webui/serve", test_webui_func);
+	g_test_add_func("/daemon/webui/off", test_webui_off_func);
 	return g_test_run();
 }
