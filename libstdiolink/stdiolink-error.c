@@ -21,6 +21,7 @@ static const char *const error_codes[] = {
 	"forbidden",
 	"misdirected_request",
 	"method_not_allowed",
+	"unauthorized",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(error_codes) == STDIOLINK_ERROR_LAST);

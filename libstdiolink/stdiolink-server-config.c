@@ -46,6 +46,7 @@ stdiolink_server_config_new_default(void)
 	config->service_program = g_strdup("");
 	config->cors_origin = g_strdup("");
 	config->webui_dir = g_strdup("");
+	config->token_file = g_strdup("");
 	config->log_max_bytes = DEFAULT_LOG_MAX_BYTES;
 	config->log_max_files = DEFAULT_LOG_MAX_FILES;
 	config->stop_grace_ms = DEFAULT_STOP_GRACE_MS;
@@ -73,6 +74,7 @@ stdiolink_server_config_copy(const StdiolinkServerConfig *config)
 	copy->service_program = g_strdup(config->service_program);
 	copy->cors_origin = g_strdup(config->cors_origin);
 	copy->webui_dir = g_strdup(config->webui_dir);
+	copy->token_file = g_strdup(config->token_file);
 	copy->allowed_hosts = g_strdupv(config->allowed_hosts);
 	return copy;
 }
@@ -85,6 +87,7 @@ server_config_clear(StdiolinkServerConfig *config)
 	g_free(config->service_program);
 	g_free(config->cors_origin);
 	g_free(config->webui_dir);
+	g_free(config->token_file);
 	g_strfreev(config->allowed_hosts);
 	memset(config, 0, sizeof(*config));
 }
@@ -201,6 +204,16 @@ read_webui_dir(JsonNode *node, StdiolinkServerConfig *config, GError **error)
 }
 
 static gboolean
+read_token_file(JsonNode *node, StdiolinkServerConfig *config, GError **error)
+{
+	if (!stdiolink_json_node_is_string(node))
+		return fail(error, "config field 'tokenFile' must be a string");
+	g_free(config->token_file);
+	config->token_file = g_strdup(json_node_get_string(node));
+	return TRUE;
+}
+
+static gboolean
 read_log_max_bytes(JsonNode *node, StdiolinkServerConfig *config, GError **error)
 {
 	double value;
@@ -282,6 +295,7 @@ static const struct {
 	{"serviceProgram", read_service_program},
 	{"corsOrigin", read_cors_origin},
 	{"webuiDir", read_webui_dir},
+	{"tokenFile", read_token_file},
 	{"logMaxBytes", read_log_max_bytes},
 	{"logMaxFiles", read_log_max_files},
 	{"stopGraceMs", read_stop_grace_ms},

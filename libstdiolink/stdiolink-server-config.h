@@ -14,6 +14,7 @@ G_BEGIN_DECLS
  * @service_program: the configured `stdiolink_service` program; empty for the lookup
  * @cors_origin: value of `Access-Control-Allow-Origin`; empty sends no CORS origin
  * @webui_dir: static web console folder; empty means `<data_root>/webui`
+ * @token_file: file holding the bearer token the API requires; empty means no token
  * @log_max_bytes: rotation size of the server and project logs, >= 1048576
  * @log_max_files: rotated files kept, 1..100
  * @stop_grace_ms: time between SIGTERM and SIGKILL when stopping an instance
@@ -30,6 +31,7 @@ typedef struct {
 	char *service_program;
 	char *cors_origin;
 	char *webui_dir;
+	char *token_file;
 	gint64 log_max_bytes;
 	guint log_max_files;
 	guint stop_grace_ms;

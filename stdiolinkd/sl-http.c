@@ -248,6 +248,53 @@ sl_http_check_origin(const StdiolinkServerConfig *config, SoupServerMessage *msg
 	return FALSE;
 }
 
+/* equal strings, in a time that does not depend on where they differ */
+static gboolean
+tokens_equal(const char *given, const char *expected)
+{
+	gsize given_len = strlen(given);
+	gsize expected_len = strlen(expected);
+	guchar diff = given_len != expected_len;
+
+	for (gsize i = 0; i < expected_len; i++)
+		diff |= (guchar)expected[i] ^ (guchar)(i < given_len ? given[i] : 0);
+	return diff == 0;
+}
+
+/**
+ * sl_http_check_token:
+ * @token: (nullable): the token the daemon requires, or %NULL when it requires none
+ * @msg: the request
+ * @error: return location for a #GError
+ *
+ * Accepts `Authorization: Bearer <token>`, or `access_token=<token>` in the query for
+ * clients that cannot set headers (EventSource, WebSocket in a browser).
+ *
+ * Returns: %TRUE if the request may go on
+ */
+gboolean
+sl_http_check_token(const char *token, SoupServerMessage *msg, GError **error)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	const char *authorization = soup_message_headers_get_one(headers, "Authorization");
+	g_autoptr(GHashTable) query = NULL;
+	const char *given = NULL;
+
+	if (token == NULL)
+		return TRUE;
+	if (authorization != NULL && g_ascii_strncasecmp(authorization, "Bearer ", 7) == 0) {
+		given = authorization + 7;
+	} else {
+		query = sl_http_parse_query(g_uri_get_query(soup_server_message_get_uri(msg)));
+		given = g_hash_table_lookup(query, "access_token");
+	}
+	if (given != NULL && tokens_equal(given, token))
+		return TRUE;
+	g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_UNAUTHORIZED,
+			    given == NULL ? "an API token is required" : "invalid API token");
+	return FALSE;
+}
+
 /**
  * sl_http_add_cors:
  * @config: the server configuration
@@ -287,6 +334,7 @@ static const guint error_statuses[] = {
 	[STDIOLINK_ERROR_FORBIDDEN] = SOUP_STATUS_FORBIDDEN,
 	[STDIOLINK_ERROR_MISDIRECTED] = SOUP_STATUS_MISDIRECTED_REQUEST,
 	[STDIOLINK_ERROR_METHOD_NOT_ALLOWED] = SOUP_STATUS_METHOD_NOT_ALLOWED,
+	[STDIOLINK_ERROR_UNAUTHORIZED] = SOUP_STATUS_UNAUTHORIZED,
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(error_statuses) == STDIOLINK_ERROR_LAST);

@@ -21,6 +21,7 @@ gboolean sl_http_check_host(const StdiolinkServerConfig *config,
 gboolean sl_http_check_origin(const StdiolinkServerConfig *config,
 			      SoupServerMessage *msg,
 			      GError **error);
+gboolean sl_http_check_token(const char *token, SoupServerMessage *msg, GError **error);
 void sl_http_add_cors(const StdiolinkServerConfig *config, SoupServerMessage *msg);
 
 guint sl_http_status_for_error(const GError *error);

@@ -22,6 +22,7 @@ typedef struct {
 	GMainLoop *loop;
 	StdiolinkEngine *engine;
 	SlServer *server;
+	char *token;		/* from the token file, or NULL */
 	GSocket *listen_socket; /* from socket activation, or NULL */
 	int lock_fd;
 	GLogLevelFlags log_threshold;
@@ -39,6 +40,7 @@ static gint opt_port = PORT_NOT_GIVEN;
 static char *opt_log_level;
 static char *opt_service_program;
 static char *opt_webui_dir;
+static char *opt_token_file;
 static gboolean opt_version;
 
 static const GOptionEntry option_entries[] = {
@@ -57,6 +59,9 @@ static const GOptionEntry option_entries[] = {
 	 N_("Program that runs JavaScript services (stdiolink_service)"), N_("PATH")},
 	{"webui-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_webui_dir,
 	 N_("Folder of the web console (default <data root>/webui)"), N_("DIR")},
+	{"token-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_token_file,
+	 N_("File holding a token every API request must carry (Authorization: Bearer)"),
+	 N_("FILE")},
 	{"version", 'v', 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"),
 	 NULL},
 	{NULL},
@@ -161,6 +166,10 @@ apply_overrides(StdiolinkServerConfig *config, GError **error)
 		g_free(config->service_program);
 		config->service_program = g_canonicalize_filename(opt_service_program, NULL);
 	}
+	if (opt_token_file != NULL) {
+		g_free(config->token_file);
+		config->token_file = g_canonicalize_filename(opt_token_file, NULL);
+	}
 	if (opt_webui_dir != NULL) {
 		g_free(config->webui_dir);
 		config->webui_dir = g_strdup(opt_webui_dir);
@@ -256,6 +265,7 @@ loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 
 	daemon->server = sl_server_new(daemon->engine);
+	sl_server_set_token(daemon->server, daemon->token);
 	if (daemon->listen_socket != NULL) {
 		if (!sl_server_listen_socket(daemon->server, daemon->listen_socket, &error)) {
 			g_printerr(_("Error: cannot serve on the socket from the service "
@@ -317,6 +327,32 @@ acquire_data_root_lock(const char *data_root, GError **error)
 	return fd;
 }
 
+/* the token file: relative paths from config.json are relative to the data root */
+static gboolean
+read_token(const StdiolinkServerConfig *config, const char *data_root, char **token,
+	   GError **error)
+{
+	g_autofree char *path = NULL;
+	g_autofree char *text = NULL;
+
+	*token = NULL;
+	if (config->token_file == NULL || *config->token_file == '\0')
+		return TRUE;
+	path = g_path_is_absolute(config->token_file)
+		   ? g_strdup(config->token_file)
+		   : g_build_filename(data_root, config->token_file, NULL);
+	if (!g_file_get_contents(path, &text, NULL, error))
+		return FALSE;
+	g_strstrip(text);
+	if (*text == '\0') {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, _("token file is empty: %s"),
+			    path);
+		return FALSE;
+	}
+	*token = g_steal_pointer(&text);
+	return TRUE;
+}
+
 static gboolean
 parse_options(int *argc, char ***argv, GError **error)
 {
@@ -351,6 +387,10 @@ run(SlDaemon *daemon)
 		g_printerr(_("Error: invalid log level: %s\n"), config->log_level);
 		return EXIT_USAGE;
 	}
+	if (!read_token(config, data_root, &daemon->token, &error)) {
+		g_printerr(_("Error: %s\n"), error->message);
+		return EXIT_USAGE;
+	}
 	daemon->lock_fd = acquire_data_root_lock(data_root, &error);
 	if (daemon->lock_fd < 0) {
 		g_printerr(_("Error: %s\n"), error->message);
@@ -380,6 +420,7 @@ run(SlDaemon *daemon)
 	g_clear_object(&daemon->server);
 	g_clear_object(&daemon->engine);
 	g_clear_object(&daemon->listen_socket);
+	g_clear_pointer(&daemon->token, g_free);
 	close(daemon->lock_fd);
 	g_main_loop_unref(daemon->loop);
 	return daemon->exit_code;

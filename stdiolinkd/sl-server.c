@@ -19,6 +19,7 @@ struct _SlServer {
 	guint port;
 	gboolean loopback;
 	char *last_request; /* "METHOD path" of the last request dispatched, for stall reports */
+	char *token;	    /* the bearer token /api requires, or NULL */
 	SlStatic *web;	    /* the web console, for paths outside /api */
 };
 
@@ -575,6 +576,20 @@ refuse_oversized(const StdiolinkServerConfig *config, SoupServerMessage *msg)
 					G_PRIORITY_DEFAULT, NULL, refusal_written_cb, refusal);
 }
 
+/* the API, its streams and metrics need the token; the web console and preflights do not */
+static gboolean
+needs_token(SoupServerMessage *msg, const char *path)
+{
+	g_autofree char *decoded = g_uri_unescape_string(path, NULL);
+
+	if (g_str_equal(soup_server_message_get_method(msg), "OPTIONS"))
+		return FALSE;
+	if (decoded == NULL)
+		return TRUE;
+	return g_str_equal(decoded, "/api") || g_str_has_prefix(decoded, "/api/") ||
+	       g_str_equal(decoded, "/metrics");
+}
+
 /*
  * Runs once the headers are in, before the body is read: a foreign origin or a rebinding
  * Host is answered here, so nothing of the request takes effect.
@@ -595,6 +610,14 @@ early_handler_cb(SoupServer *soup,
 	    !sl_http_check_origin(config, msg, &error)) {
 		g_info("refused %s %s: %s", soup_server_message_get_method(msg), path,
 		       error->message);
+		sl_http_send_error(msg, error);
+		return;
+	}
+	if (needs_token(msg, path) && !sl_http_check_token(self->token, msg, &error)) {
+		g_info("refused %s %s: %s", soup_server_message_get_method(msg), path,
+		       error->message);
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+					     "WWW-Authenticate", "Bearer realm=\"stdiolink\"");
 		sl_http_send_error(msg, error);
 		return;
 	}
@@ -625,6 +648,7 @@ sl_server_dispose(GObject *object)
 	g_clear_object(&self->soup);
 	g_clear_object(&self->engine);
 	g_clear_pointer(&self->last_request, g_free);
+	g_clear_pointer(&self->token, g_free);
 	g_clear_pointer(&self->web, sl_static_free);
 	G_OBJECT_CLASS(sl_server_parent_class)->dispose(object);
 }
@@ -716,6 +740,18 @@ guint
 sl_server_get_port(SlServer *self)
 {
 	return self->port;
+}
+
+/**
+ * sl_server_set_token:
+ * @self: the server
+ * @token: (nullable): the bearer token every `/api/` request must carry, or %NULL for none
+ */
+void
+sl_server_set_token(SlServer *self, const char *token)
+{
+	g_free(self->token);
+	self->token = g_strdup(token);
 }
 
 /**

@@ -12,6 +12,7 @@ gboolean sl_server_listen(SlServer *self, const char *host, guint port, GError *
 gboolean sl_server_listen_socket(SlServer *self, GSocket *socket, GError **error);
 guint sl_server_get_port(SlServer *self);
 const char *sl_server_get_last_request(SlServer *self);
+void sl_server_set_token(SlServer *self, const char *token);
 void sl_server_disconnect(SlServer *self);
 
 G_END_DECLS

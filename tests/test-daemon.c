@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -1350,6 +1351,97 @@ test_webui_off_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* ---- API token ---------------------------------------------------------------------------- */
+
+static JsonNode *
+request_with_token(SlDaemonFixture *fx, const char *method, const char *path,
+		   const char *authorization, guint *status, char **www_authenticate)
+{
+	g_autofree char *url = g_strconcat(fx->base_url, path, NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
+	JsonNode *node;
+
+	if (authorization != NULL)
+		soup_message_headers_replace(soup_message_get_request_headers(msg),
+					     "Authorization", authorization);
+	node = sl_daemon_fixture_request_full(fx, msg, NULL, status);
+	if (www_authenticate != NULL)
+		*www_authenticate = g_strdup(soup_message_headers_get_one(
+		    soup_message_get_response_headers(msg), "WWW-Authenticate"));
+	return node;
+}
+
+static void
+test_token_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+	g_autofree char *challenge = NULL;
+	g_autofree char *page = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_write(&fx, "token.txt", "s3cret-token\n");
+	sl_daemon_fixture_write(&fx, "config.json", "{\"tokenFile\":\"token.txt\"}");
+	sl_daemon_fixture_write(&fx, "webui/index.html", "<html>console</html>");
+	sl_daemon_fixture_start(&fx);
+
+	/* no token: refused before anything happens, with a challenge */
+	node = request_with_token(&fx, "POST", "/api/projects/sleeper/start", NULL, &status,
+				  &challenge);
+	g_assert_cmpuint(status, ==, 401);
+	sl_daemon_fixture_assert_error(node, "unauthorized", "an API token is required");
+	g_assert_cmpstr(challenge, ==, "Bearer realm=\"stdiolink\"");
+	json_node_unref(node);
+
+	node = request_with_token(&fx, "GET", "/api/server/status", "Bearer s3cret-tokex",
+				  &status, NULL);
+	g_assert_cmpuint(status, ==, 401);
+	sl_daemon_fixture_assert_error(node, "unauthorized", "invalid API token");
+	json_node_unref(node);
+
+	node = request_with_token(&fx, "GET", "/api/instances", "Bearer s3cret-token", &status,
+				  NULL);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(object_of(node),
+									  "instances")), ==, 0);
+	json_node_unref(node);
+
+	/* for clients that cannot set headers */
+	node = request_with_token(&fx, "GET", "/api/server/status?access_token=s3cret-token",
+				  NULL, &status, NULL);
+	g_assert_cmpuint(status, ==, 200);
+	json_node_unref(node);
+
+	/* the console page and CORS preflights stay open */
+	page = get_text(&fx, "/", &status, NULL, NULL);
+	g_assert_cmpuint(status, ==, 200);
+	node = request_with_token(&fx, "OPTIONS", "/api/projects", NULL, &status, NULL);
+	g_assert_cmpuint(status, ==, 204);
+	sl_daemon_fixture_clear(&fx);
+}
+
+static void
+test_token_file_errors_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *data_root_arg = NULL;
+	g_autofree char *err = NULL;
+	int wait_status = 0;
+
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_write(&fx, "token.txt", "  \n");
+	sl_daemon_fixture_write(&fx, "config.json", "{\"tokenFile\":\"token.txt\"}");
+	data_root_arg = g_strconcat("--data-root=", fx.root, NULL);
+	g_spawn_sync(NULL,
+		     (char *[]){(char *)g_getenv("STDIOLINKD"), data_root_arg, "--port=0", NULL},
+		     NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &wait_status, NULL);
+	g_assert_true(WIFEXITED(wait_status));
+	g_assert_cmpint(WEXITSTATUS(wait_status), ==, 2);
+	g_assert_nonnull(strstr(err, "token file is empty"));
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1381,5 +1473,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/instances/daemon-killed", test_daemon_killed_func);
 	g_test_add_func("/daemon/webui/serve", test_webui_func);
 	g_test_add_func("/daemon/webui/off", test_webui_off_func);
+	g_test_add_func("/daemon/access/token", test_token_func);
+	g_test_add_func("/daemon/access/token-file-errors", test_token_file_errors_func);
 	return g_test_run();
 }
