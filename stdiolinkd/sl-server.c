@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "sl-http.h"
+#include "sl-metrics.h"
 #include "sl-server.h"
 #include "sl-static.h"
 
@@ -20,6 +21,7 @@ struct _SlServer {
 	gboolean loopback;
 	char *last_request; /* "METHOD path" of the last request dispatched, for stall reports */
 	char *token;	    /* the bearer token /api requires, or NULL */
+	SlMetrics *metrics;
 	SlStatic *web;	    /* the web console, for paths outside /api */
 };
 
@@ -389,6 +391,8 @@ run_route(SlServer *self, SoupServerMessage *msg, const SlRoute *route, const ch
 	g_autoptr(GError) error = NULL;
 	SlRequest req = {self, msg, id, query, NULL};
 
+	sl_metrics_set_route(msg, route->pattern);
+
 	if (route->takes_body) {
 		body = sl_http_parse_body(msg, &error);
 		if (body == NULL) {
@@ -437,6 +441,18 @@ dispatch(SlServer *self, SoupServerMessage *msg, char **segments)
 		send_not_found(msg);
 }
 
+/* Prometheus text, outside /api as scrapers expect it */
+static void
+send_metrics(SlServer *self, SoupServerMessage *msg)
+{
+	char *text = sl_metrics_render(self->metrics, self->engine);
+
+	sl_metrics_set_route(msg, "/metrics");
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg, "text/plain; version=0.0.4; charset=utf-8",
+					 SOUP_MEMORY_TAKE, text, strlen(text));
+}
+
 static void
 handler_cb(SoupServer *soup,
 	   SoupServerMessage *msg,
@@ -455,6 +471,11 @@ handler_cb(SoupServer *soup,
 	sl_http_add_cors(config, msg);
 	if (decoded == NULL) {
 		send_not_found(msg);
+		return;
+	}
+	if (g_str_equal(decoded, "/metrics") &&
+	    g_str_equal(soup_server_message_get_method(msg), "GET")) {
+		send_metrics(self, msg);
 		return;
 	}
 	if (sl_static_handle(self->web, msg, decoded))
@@ -634,8 +655,19 @@ early_handler_cb(SoupServer *soup,
 static void
 request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
+	SlServer *self = user_data;
+
 	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
 				     "close");
+	sl_metrics_request_started(self->metrics, msg);
+}
+
+static void
+request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+	SlServer *self = user_data;
+
+	sl_metrics_request_finished(self->metrics, msg);
 }
 
 static void
@@ -649,6 +681,7 @@ sl_server_dispose(GObject *object)
 	g_clear_object(&self->engine);
 	g_clear_pointer(&self->last_request, g_free);
 	g_clear_pointer(&self->token, g_free);
+	g_clear_pointer(&self->metrics, sl_metrics_free);
 	g_clear_pointer(&self->web, sl_static_free);
 	G_OBJECT_CLASS(sl_server_parent_class)->dispose(object);
 }
@@ -679,7 +712,9 @@ sl_server_new(StdiolinkEngine *engine)
 	self->web = sl_static_new(stdiolink_engine_get_data_root(engine),
 				  stdiolink_engine_get_config(engine)->webui_dir);
 	self->soup = soup_server_new("server-header", "stdiolinkd/" PACKAGE_VERSION " ", NULL);
-	g_signal_connect(self->soup, "request-started", G_CALLBACK(request_started_cb), NULL);
+	self->metrics = sl_metrics_new();
+	g_signal_connect(self->soup, "request-started", G_CALLBACK(request_started_cb), self);
+	g_signal_connect(self->soup, "request-finished", G_CALLBACK(request_finished_cb), self);
 	soup_server_add_early_handler(self->soup, NULL, early_handler_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, handler_cb, self, NULL);
 	return self;

@@ -1442,6 +1442,59 @@ test_token_file_errors_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* ---- metrics -------------------------------------------------------------------------------- */
+
+static void
+test_metrics_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	g_autofree char *type = NULL;
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GRegex) sample = g_regex_new("^([a-z_]+)(\\{.*\\})? (-?[0-9.e+-]+)$", 0, 0,
+					       NULL);
+	gdouble status_requests = -1, inf_bucket = -1, count = -1;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	for (guint i = 0; i < 3; i++)
+		json_node_unref(sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL,
+							  &status));
+	json_node_unref(sl_daemon_fixture_request(&fx, "GET", "/api/projects/none", NULL,
+						  &status));
+
+	text = get_text(&fx, "/metrics", &status, &type, NULL);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_cmpstr(type, ==, "text/plain; version=0.0.4; charset=utf-8");
+
+	/* every line is a comment or a well-formed sample */
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_autoptr(GMatchInfo) match = NULL;
+		g_autofree char *value = NULL;
+
+		if (*lines[i] == '\0' || g_str_has_prefix(lines[i], "# "))
+			continue;
+		g_test_message("%s", lines[i]);
+		g_assert_true(g_regex_match(sample, lines[i], 0, &match));
+		value = g_match_info_fetch(match, 3);
+		if (strstr(lines[i], "route=\"/api/server/status\",status=\"200\"") != NULL)
+			status_requests = g_ascii_strtod(value, NULL);
+		if (strstr(lines[i], "_bucket{le=\"+Inf\"}") != NULL)
+			inf_bucket = g_ascii_strtod(value, NULL);
+		if (g_str_has_prefix(lines[i], "stdiolinkd_http_request_duration_seconds_count"))
+			count = g_ascii_strtod(value, NULL);
+	}
+	g_assert_cmpfloat(status_requests, ==, 3);
+	g_assert_cmpfloat(count, >=, 4);
+	g_assert_cmpfloat(inf_bucket, ==, count);
+	g_assert_nonnull(strstr(text, "route=\"/api/projects/{id}\",status=\"404\"} 1"));
+	g_assert_nonnull(strstr(text, "stdiolinkd_main_loop_lag_max_seconds "));
+	g_assert_nonnull(strstr(text, "stdiolinkd_instances{state=\"running\"} 0"));
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1475,5 +1528,6 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/webui/off", test_webui_off_func);
 	g_test_add_func("/daemon/access/token", test_token_func);
 	g_test_add_func("/daemon/access/token-file-errors", test_token_file_errors_func);
+	g_test_add_func("/daemon/metrics", test_metrics_func);
 	return g_test_run();
 }
