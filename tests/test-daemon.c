@@ -1495,6 +1495,26 @@ test_metrics_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* the example configuration that is installed must load as it is */
+static void
+test_example_config_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	g_autofree char *example = g_build_filename(g_getenv("STDIOLINK_SOURCE_ROOT"), "data",
+						    "config.example.json", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	g_assert_true(g_file_get_contents(example, &text, NULL, NULL));
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_write(&fx, "config.json", text);
+	sl_daemon_fixture_start(&fx);
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1529,5 +1549,6 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/access/token", test_token_func);
 	g_test_add_func("/daemon/access/token-file-errors", test_token_file_errors_func);
 	g_test_add_func("/daemon/metrics", test_metrics_func);
+	g_test_add_func("/daemon/example-config", test_example_config_func);
 	return g_test_run();
 }
