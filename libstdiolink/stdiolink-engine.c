@@ -137,6 +137,34 @@ stdiolink_engine_get_config(StdiolinkEngine *self)
 	return self->config;
 }
 
+/**
+ * stdiolink_engine_apply_reloaded_config:
+ * @self: the engine
+ * @fresh: configuration read again from disk (command-line overrides applied)
+ *
+ * Takes the settings that can change while serving: log level, CORS origin, allowed hosts
+ * and token file. Address, port, paths and limits need a restart; a change to them is
+ * logged and ignored.
+ */
+void
+stdiolink_engine_apply_reloaded_config(StdiolinkEngine *self, const StdiolinkServerConfig *fresh)
+{
+	StdiolinkServerConfig *config = self->config;
+
+	if (g_strcmp0(fresh->host, config->host) != 0 || fresh->port != config->port ||
+	    g_strcmp0(fresh->webui_dir, config->webui_dir) != 0)
+		g_message("config reload: host, port and webuiDir take effect after a restart");
+
+	g_free(config->log_level);
+	config->log_level = g_strdup(fresh->log_level);
+	g_free(config->cors_origin);
+	config->cors_origin = g_strdup(fresh->cors_origin);
+	g_free(config->token_file);
+	config->token_file = g_strdup(fresh->token_file);
+	g_strfreev(config->allowed_hosts);
+	config->allowed_hosts = g_strdupv(fresh->allowed_hosts);
+}
+
 StdiolinkEventBus *
 stdiolink_engine_get_event_bus(StdiolinkEngine *self)
 {

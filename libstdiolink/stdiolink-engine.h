@@ -36,6 +36,8 @@ StdiolinkEngine *stdiolink_engine_new(const char *data_root,
 
 const char *stdiolink_engine_get_data_root(StdiolinkEngine *self);
 const StdiolinkServerConfig *stdiolink_engine_get_config(StdiolinkEngine *self);
+void stdiolink_engine_apply_reloaded_config(StdiolinkEngine *self,
+					    const StdiolinkServerConfig *fresh);
 StdiolinkEventBus *stdiolink_engine_get_event_bus(StdiolinkEngine *self);
 StdiolinkInstanceManager *stdiolink_engine_get_instance_manager(StdiolinkEngine *self);
 void stdiolink_engine_set_listen_port(StdiolinkEngine *self, guint port);

@@ -219,14 +219,87 @@ shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_main_loop_quit(daemon->loop);
 }
 
+/* ---- SIGHUP: reload ------------------------------------------------------------------------ */
+
+typedef struct {
+	char *data_root;
+	StdiolinkServerConfig *config;
+	char *token;
+} Reload;
+
+static void
+reload_free(Reload *reload)
+{
+	g_free(reload->data_root);
+	g_clear_pointer(&reload->config, stdiolink_server_config_free);
+	g_free(reload->token);
+	g_free(reload);
+}
+
+static gboolean read_token(const StdiolinkServerConfig *config, const char *data_root,
+			   char **token, GError **error);
+
+/* worker thread: read config.json and the token file again, the way start-up did */
+static void
+reload_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	Reload *reload = task_data;
+	GError *error = NULL;
+	GLogLevelFlags unused;
+
+	reload->config = stdiolink_server_config_new_default();
+	if (!stdiolink_server_config_load(reload->data_root, reload->config, &error) ||
+	    !apply_overrides(reload->config, &error) ||
+	    !read_token(reload->config, reload->data_root, &reload->token, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	if (!parse_log_level(reload->config->log_level, &unused)) {
+		g_task_return_new_error(task, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+					"invalid log level: %s", reload->config->log_level);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+reload_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+	Reload *reload = g_task_get_task_data(G_TASK(res));
+	g_autoptr(GError) error = NULL;
+
+	/* a broken file changes nothing: the daemon goes on with what it had */
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		g_warning("config reload failed, keeping the current settings: %s",
+			  error->message);
+		return;
+	}
+	parse_log_level(reload->config->log_level, &daemon->log_threshold);
+	stdiolink_engine_apply_reloaded_config(daemon->engine, reload->config);
+	g_free(daemon->token);
+	daemon->token = g_strdup(reload->token);
+	if (daemon->server != NULL)
+		sl_server_set_token(daemon->server, daemon->token);
+	g_message("configuration reloaded");
+}
+
 /*
- * SIGHUP arrives when the terminal that started the daemon closes; it must not take the
- * daemon and its instances down. Re-reading config.json on it is not implemented yet.
+ * SIGHUP re-reads config.json (log level, CORS, allowed hosts, token) without dropping a
+ * client. It is also what the daemon gets when the terminal that started it closes, and
+ * then a reload is harmless.
  */
 static gboolean
 hangup_signal_cb(gpointer user_data)
 {
-	g_message("SIGHUP received: ignored (configuration reload is not supported yet)");
+	SlDaemon *daemon = user_data;
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, reload_done_cb, daemon);
+	Reload *reload = g_new0(Reload, 1);
+
+	g_message("SIGHUP received: reloading the configuration");
+	reload->data_root = g_strdup(stdiolink_engine_get_data_root(daemon->engine));
+	g_task_set_task_data(task, reload, (GDestroyNotify)reload_free);
+	g_task_run_in_thread(task, reload_thread);
 	return G_SOURCE_CONTINUE;
 }
 

@@ -1188,23 +1188,6 @@ test_deep_json_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
-/* closing the terminal that started the daemon sends SIGHUP: it must keep serving */
-static void
-test_sighup_func(void)
-{
-	SlDaemonFixture fx;
-	guint status = 0;
-	g_autoptr(JsonNode) node = NULL;
-
-	setup_basic(&fx);
-	sl_daemon_fixture_start(&fx);
-	g_subprocess_send_signal(fx.daemon, SIGHUP);
-	g_usleep(100 * 1000);
-	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
-	g_assert_cmpuint(status, ==, 200);
-	sl_daemon_fixture_clear(&fx);
-}
-
 /* a project folder removed by hand can still be deleted through the API */
 static void
 test_delete_hand_removed_func(void)
@@ -1369,6 +1352,68 @@ request_with_token(SlDaemonFixture *fx, const char *method, const char *path,
 		*www_authenticate = g_strdup(soup_message_headers_get_one(
 		    soup_message_get_response_headers(msg), "WWW-Authenticate"));
 	return node;
+}
+
+static gboolean
+console_origin_allowed_cb(SlDaemonFixture *fx, gpointer data)
+{
+	guint status = 0;
+	g_autoptr(JsonNode) node = request_with_header(fx, "GET", "/api/server/status", "Origin",
+						       "http://console.example", &status);
+
+	return status == 200;
+}
+
+static gboolean
+token_required_cb(SlDaemonFixture *fx, gpointer data)
+{
+	guint status = 0;
+	g_autoptr(JsonNode) node = sl_daemon_fixture_request(fx, "GET", "/api/server/status",
+							     NULL, &status);
+
+	return status == 401;
+}
+
+/*
+ * SIGHUP re-reads config.json without a restart: a broken file changes nothing, a good
+ * one takes effect (CORS origin, then a token), and the daemon serves throughout.
+ */
+static void
+test_sighup_reload_func(void)
+{
+	SlDaemonFixture fx;
+	guint status = 0;
+	JsonNode *node;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	node = request_with_header(&fx, "GET", "/api/server/status", "Origin",
+				   "http://console.example", &status);
+	g_assert_cmpuint(status, ==, 403);
+	json_node_unref(node);
+
+	sl_daemon_fixture_write(&fx, "config.json", "{\"corsOrigin\": 5}");
+	g_subprocess_send_signal(fx.daemon, SIGHUP);
+	g_usleep(200 * 1000);
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	json_node_unref(node);
+
+	sl_daemon_fixture_write(&fx, "config.json", "{\"corsOrigin\":\"http://console.example\"}");
+	g_subprocess_send_signal(fx.daemon, SIGHUP);
+	g_assert_true(sl_daemon_fixture_wait(&fx, console_origin_allowed_cb, NULL));
+
+	sl_daemon_fixture_write(&fx, "token.txt", "t0ken");
+	sl_daemon_fixture_write(&fx, "config.json", "{\"tokenFile\":\"token.txt\"}");
+	g_subprocess_send_signal(fx.daemon, SIGHUP);
+	g_assert_true(sl_daemon_fixture_wait(&fx, token_required_cb, NULL));
+	node = request_with_token(&fx, "GET", "/api/server/status", "Bearer t0ken", &status,
+				  NULL);
+	g_assert_cmpuint(status, ==, 200);
+	json_node_unref(node);
+
+	/* the fixture's stop sends SIGTERM and needs no token */
+	sl_daemon_fixture_clear(&fx);
 }
 
 static void
@@ -1541,7 +1586,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/http/duplicate-host", test_duplicate_host_func);
 	g_test_add_func("/daemon/http/connection-close-head", test_connection_close_and_head_func);
 	g_test_add_func("/daemon/http/deep-json", test_deep_json_func);
-	g_test_add_func("/daemon/sighup", test_sighup_func);
+	g_test_add_func("/daemon/sighup-reload", test_sighup_reload_func);
 	g_test_add_func("/daemon/projects/delete-hand-removed", test_delete_hand_removed_func);
 	g_test_add_func("/daemon/instances/daemon-killed", test_daemon_killed_func);
 	g_test_add_func("/daemon/webui/serve", test_webui_func);
