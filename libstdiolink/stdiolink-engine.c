@@ -4,10 +4,13 @@
 
 #include "stdiolink-driver.h"
 #include "stdiolink-engine.h"
+#include "stdiolink-engine-private.h"
 #include "stdiolink-error.h"
 #include "stdiolink-json.h"
+#include "stdiolink-process-info.h"
 #include "stdiolink-project.h"
 #include "stdiolink-schema.h"
+#include "stdiolink-scheduler.h"
 #include "stdiolink-service.h"
 #include "stdiolink-util.h"
 
@@ -34,6 +37,8 @@ struct _StdiolinkEngine {
 
 	StdiolinkEventBus *bus;
 	StdiolinkInstanceManager *instances;
+	StdiolinkScheduler *scheduler;
+	StdiolinkProcessMonitor *process_monitor; /* CPU samples of the process routes */
 
 	GHashTable *services; /* id -> StdiolinkService */
 	GHashTable *projects; /* id -> StdiolinkProject */
@@ -50,6 +55,9 @@ struct _StdiolinkEngine {
 
 G_DEFINE_FINAL_TYPE(StdiolinkEngine, stdiolink_engine, G_TYPE_OBJECT)
 
+static gboolean scheduled_start_cb(StdiolinkProject *snapshot, gpointer user_data, GError **error);
+static void arm_all(StdiolinkEngine *self);
+
 static void
 stdiolink_engine_finalize(GObject *object)
 {
@@ -59,6 +67,8 @@ stdiolink_engine_finalize(GObject *object)
 	g_hash_table_unref(self->projects);
 	g_hash_table_unref(self->drivers);
 	g_hash_table_unref(self->busy);
+	g_clear_object(&self->scheduler);
+	g_clear_object(&self->process_monitor);
 	g_clear_object(&self->instances);
 	g_clear_object(&self->bus);
 	g_clear_pointer(&self->config, stdiolink_server_config_free);
@@ -86,6 +96,7 @@ stdiolink_engine_init(StdiolinkEngine *self)
 	self->projects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	self->drivers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	self->busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->process_monitor = stdiolink_process_monitor_new();
 	self->started_at = g_date_time_new_now_utc();
 	self->started_mono_us = g_get_monotonic_time();
 }
@@ -122,6 +133,8 @@ stdiolink_engine_new(const char *data_root,
 							 (guint)config->stop_grace_ms,
 							 config->log_max_bytes,
 							 (guint)config->log_max_files);
+	self->scheduler = stdiolink_scheduler_new(self->instances, self->bus, scheduled_start_cb,
+						  self);
 	return self;
 }
 
@@ -175,6 +188,31 @@ StdiolinkInstanceManager *
 stdiolink_engine_get_instance_manager(StdiolinkEngine *self)
 {
 	return self->instances;
+}
+
+/**
+ * stdiolink_engine_get_process_monitor:
+ * @self: the engine
+ *
+ * Returns: (transfer none): the CPU samples the process routes share
+ */
+StdiolinkProcessMonitor *
+stdiolink_engine_get_process_monitor(StdiolinkEngine *self)
+{
+	return self->process_monitor;
+}
+
+/**
+ * stdiolink_engine_has_project:
+ * @self: the engine
+ * @id: (nullable): a project id
+ *
+ * Returns: %TRUE if a project with this id is loaded
+ */
+gboolean
+stdiolink_engine_has_project(StdiolinkEngine *self, const char *id)
+{
+	return id != NULL && g_hash_table_contains(self->projects, id);
 }
 
 /**
@@ -358,6 +396,9 @@ load_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	commit_load(self, data);
+
+	/* every project is scheduled before the daemon starts listening */
+	arm_all(self);
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -484,6 +525,35 @@ validate_in_place(StdiolinkEngine *self, StdiolinkProject *project)
 	stdiolink_project_validate(project,
 				   svc != NULL ? stdiolink_service_get_id(svc) : NULL,
 				   svc != NULL ? stdiolink_service_get_schema(svc) : NULL);
+}
+
+/* (re-)arm one project's scheduling; nothing else is touched (DESIGN.md) */
+static void
+arm_project(StdiolinkEngine *self, StdiolinkProject *project)
+{
+	const char *service_id = stdiolink_project_get_service_id(project);
+
+	stdiolink_scheduler_start_project(self->scheduler, project,
+					  g_hash_table_contains(self->services, service_id));
+}
+
+/* a change that failed leaves the old version in memory: schedule that one again */
+static void
+rearm_current(StdiolinkEngine *self, const char *id)
+{
+	StdiolinkProject *project = g_hash_table_lookup(self->projects, id);
+
+	if (project != NULL)
+		arm_project(self, project);
+}
+
+static void
+arm_all(StdiolinkEngine *self)
+{
+	g_autoptr(GPtrArray) ids = sorted_keys(self->projects);
+
+	for (guint i = 0; i < ids->len; i++)
+		arm_project(self, g_hash_table_lookup(self->projects, ids->pdata[i]));
 }
 
 /* ---- server status ------------------------------------------------------------------ */
@@ -624,6 +694,79 @@ stdiolink_engine_get_service(StdiolinkEngine *self, const char *id, GError **err
 	projects = project_ids_of(self, id);
 	return stdiolink_service_to_detail_json(svc, self->data_root,
 						(const char *const *)projects->pdata);
+}
+
+/* ---- services: the tables, for stdiolink-engine-services.c --------------------------- */
+
+/**
+ * stdiolink_engine_lookup_service:
+ * @self: the engine
+ * @id: (nullable): a service id
+ *
+ * Returns: (transfer none) (nullable): the service stored under @id
+ */
+StdiolinkService *
+stdiolink_engine_lookup_service(StdiolinkEngine *self, const char *id)
+{
+	return id != NULL ? g_hash_table_lookup(self->services, id) : NULL;
+}
+
+/**
+ * stdiolink_engine_put_service:
+ * @self: the engine
+ * @key: the id to store it under (a reload keeps the old key, http-api.md 4.11)
+ * @svc: (nullable): the service, or %NULL to forget @key
+ */
+void
+stdiolink_engine_put_service(StdiolinkEngine *self, const char *key, StdiolinkService *svc)
+{
+	if (svc == NULL) {
+		g_hash_table_remove(self->services, key);
+		return;
+	}
+	g_hash_table_replace(self->services, g_strdup(key), g_object_ref(svc));
+}
+
+/**
+ * stdiolink_engine_get_service_project_ids:
+ * @self: the engine
+ * @service_id: a service id
+ *
+ * Returns: (transfer container): the ids of the projects using @service_id, in id order,
+ *   %NULL-terminated; the strings belong to the engine
+ */
+GPtrArray *
+stdiolink_engine_get_service_project_ids(StdiolinkEngine *self, const char *service_id)
+{
+	return project_ids_of(self, service_id);
+}
+
+/**
+ * stdiolink_engine_invalidate_project:
+ * @self: the engine
+ * @id: a project id
+ * @reason: the project's new error
+ *
+ * http-api.md 4.5 B: the project becomes invalid with @reason (its files are untouched),
+ * its scheduling stops and its instances are told to stop.
+ */
+void
+stdiolink_engine_invalidate_project(StdiolinkEngine *self, const char *id, const char *reason)
+{
+	StdiolinkProject *current = g_hash_table_lookup(self->projects, id);
+	g_autoptr(StdiolinkProject) copy = NULL;
+	g_autofree char *key = g_strdup(id); /* @id may be the table's key, freed below */
+
+	if (current == NULL)
+		return;
+	copy = stdiolink_project_copy(current);
+	stdiolink_project_set_invalid(copy, reason);
+	g_hash_table_replace(self->projects, g_strdup(key), g_object_ref(copy));
+
+	/* the scheduler keeps the invalid copy, then is told to leave the project alone */
+	arm_project(self, copy);
+	stdiolink_scheduler_stop_project(self->scheduler, key);
+	stdiolink_instance_manager_terminate_project(self->instances, key);
 }
 
 static JsonObject *
@@ -928,6 +1071,8 @@ typedef enum {
 	OP_CREATE,
 	OP_UPDATE,
 	OP_DELETE,
+	OP_RELOAD,
+	OP_SET_ENABLED,
 } OpKind;
 
 typedef struct _ProjectOp ProjectOp;
@@ -971,7 +1116,9 @@ project_op_new(StdiolinkEngine *self,
 	op->kind = kind;
 	op->id = g_strdup(id);
 	op->projects_dir = g_strdup(self->projects_dir);
-	op->stop_timeout_ms = (guint)self->config->stop_grace_ms + STOP_MARGIN_MS;
+	op->stop_timeout_ms = self->config->stop_timeout_ms != 0
+				  ? self->config->stop_timeout_ms
+				  : self->config->stop_grace_ms + STOP_MARGIN_MS;
 	g_task_set_task_data(task, op, (GDestroyNotify)project_op_free);
 	g_task_set_source_tag(task, stdiolink_engine_project_op_finish);
 	return task;
@@ -1056,6 +1203,21 @@ run_file_op(GTask *task, FileStepFunc step, GAsyncReadyCallback done)
 	g_task_run_in_thread(inner, file_step_thread);
 }
 
+/*
+ * http-api.md 1.7: stop the project's scheduling (timer off, restarts suppressed), stop
+ * its instances and wait for them without blocking; @done gets @task (transfer full).
+ */
+static void
+stop_and_wait(GTask *task, GAsyncReadyCallback done)
+{
+	StdiolinkEngine *self = g_task_get_source_object(task);
+	ProjectOp *op = g_task_get_task_data(task);
+
+	stdiolink_scheduler_stop_project(self->scheduler, op->id);
+	stdiolink_instance_manager_stop_project_async(self->instances, op->id, op->stop_timeout_ms,
+						      NULL, done, task);
+}
+
 static StdiolinkProject *
 parse_and_validate(StdiolinkEngine *self, const char *id, JsonObject *body, GError **error)
 {
@@ -1086,6 +1248,7 @@ create_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	g_hash_table_insert(self->projects, g_strdup(op->id), g_object_ref(op->project));
+	arm_project(self, op->project);
 	g_message("project %s created", op->id);
 	project_op_succeed(task, project_json(self, op->project));
 }
@@ -1098,7 +1261,8 @@ create_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
  * @callback: called when the files are written (or the request is refused)
  * @user_data: for @callback
  *
- * Parses and validates the project, writes its files atomically and adds it. Finish with
+ * Parses and validates the project, writes its files atomically, adds it and arms its
+ * scheduling (an enabled daemon starts at once). Finish with
  * stdiolink_engine_project_op_finish(), which returns the new ProjectJSON.
  */
 void
@@ -1150,6 +1314,7 @@ update_rolled_back_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	ProjectOp *op = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
 
+	rearm_current(STDIOLINK_ENGINE(source), op->id);
 	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
 		project_op_fail(task, g_error_new(STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL,
 						  "rollback failed: %s", error->message));
@@ -1174,6 +1339,7 @@ update_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	g_hash_table_replace(self->projects, g_strdup(op->id), g_object_ref(op->project));
+	arm_project(self, op->project);
 	g_message("project %s updated", op->id);
 	project_op_succeed(task, project_json(self, op->project));
 }
@@ -1181,18 +1347,14 @@ update_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 update_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	StdiolinkEngine *self = STDIOLINK_ENGINE(source);
 	g_autoptr(GTask) task = user_data;
-	ProjectOp *op = g_task_get_task_data(task);
 	GError *error = NULL;
 
 	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
 		project_op_fail(task, error);
 		return;
 	}
-	stdiolink_instance_manager_stop_project_async(self->instances, op->id, op->stop_timeout_ms,
-						      NULL, update_stopped_cb,
-						      g_steal_pointer(&task));
+	stop_and_wait(g_steal_pointer(&task), update_stopped_cb);
 }
 
 /**
@@ -1204,8 +1366,9 @@ update_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
  * @callback: called when done
  * @user_data: for @callback
  *
- * Saves the new files, stops the project's instances and waits for them to exit; if they
- * do not exit in time the old files are written back and the update fails with
+ * Saves the new files, stops the project's scheduling and instances and waits for them to
+ * exit, then re-arms the project with its new settings; if they do not exit in time the
+ * old files are written back, the old version is re-armed and the update fails with
  * %STDIOLINK_ERROR_TERMINATE_TIMEOUT.
  */
 void
@@ -1255,10 +1418,12 @@ delete_removed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GError *error = NULL;
 
 	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		rearm_current(self, op->id);
 		project_op_fail(task, error);
 		return;
 	}
 	g_hash_table_remove(self->projects, op->id);
+	stdiolink_scheduler_remove_project(self->scheduler, op->id);
 	g_message("project %s deleted", op->id);
 	project_op_succeed(task, NULL);
 }
@@ -1267,10 +1432,12 @@ static void
 delete_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GTask) task = user_data;
+	ProjectOp *op = g_task_get_task_data(task);
 	GError *error = NULL;
 
 	if (!stdiolink_instance_manager_stop_project_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
 							    &error)) {
+		rearm_current(g_task_get_source_object(task), op->id);
 		project_op_fail(task, error);
 		return;
 	}
@@ -1285,8 +1452,9 @@ delete_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
  * @callback: called when done
  * @user_data: for @callback
  *
- * Stops the project's instances, waits for them without blocking, then removes the
- * project's folder (its log file is kept). Finishes with a %NULL node on success.
+ * Stops the project's scheduling and instances, waits for them without blocking, then
+ * removes the project's folder (its log file is kept). Finishes with a %NULL node on
+ * success; on failure the project stays and is re-armed.
  */
 void
 stdiolink_engine_delete_project_async(StdiolinkEngine *self,
@@ -1297,7 +1465,6 @@ stdiolink_engine_delete_project_async(StdiolinkEngine *self,
 {
 	g_autoptr(GTask) task = project_op_new(self, OP_DELETE, id, cancellable, callback,
 					       user_data);
-	ProjectOp *op = g_task_get_task_data(task);
 	GError *error = NULL;
 
 	if (lookup_project(self, id, &error) == NULL || !check_not_busy(self, id, &error)) {
@@ -1306,9 +1473,7 @@ stdiolink_engine_delete_project_async(StdiolinkEngine *self,
 	}
 
 	g_hash_table_add(self->busy, g_strdup(id));
-	stdiolink_instance_manager_stop_project_async(self->instances, id, op->stop_timeout_ms,
-						      NULL, delete_stopped_cb,
-						      g_steal_pointer(&task));
+	stop_and_wait(g_steal_pointer(&task), delete_stopped_cb);
 }
 
 /**
@@ -1413,7 +1578,9 @@ launch(StdiolinkEngine *self, StdiolinkProject *project, GError **error)
  *
  * Starts one instance by hand. Returns at once: the instance is `starting` and its
  * `instance.started` or `instance.startFailed` event follows. Disabled projects may be
- * started by hand; a daemon project that already runs is left alone.
+ * started by hand; a daemon project that already runs is left alone. A start lifts the
+ * project's restart suppression and clears its failure counter (a stopped fixed_rate
+ * timer stays off).
  *
  * Returns: (transfer full): `{"started":true,"instanceId","status"}` or `{"noop":true}`
  */
@@ -1436,6 +1603,8 @@ stdiolink_engine_start_project(StdiolinkEngine *self, const char *id, GError **e
 		json_object_set_boolean_member(root, "noop", TRUE);
 		return stdiolink_json_node_new_object(root);
 	}
+	/* a start by hand lifts a crash-loop suppression; a stopped timer stays off */
+	stdiolink_scheduler_resume_project(self->scheduler, id);
 	instance = launch(self, project, error);
 	if (instance == NULL) {
 		json_object_unref(root);
@@ -1456,8 +1625,9 @@ stdiolink_engine_start_project(StdiolinkEngine *self, const char *id, GError **e
  * @id: a project id
  * @error: return location for a #GError
  *
- * Asks every live instance of the project to stop (SIGTERM, then SIGKILL after the grace
- * period) and answers at once, without waiting for the exits.
+ * Turns the project's timer off and suppresses its restarts, asks every live instance to
+ * stop (SIGTERM, then SIGKILL after the grace period) and answers at once, without waiting
+ * for the exits.
  *
  * Returns: (transfer full): `{"stopped":true}`
  */
@@ -1469,11 +1639,306 @@ stdiolink_engine_stop_project(StdiolinkEngine *self, const char *id, GError **er
 
 	if (lookup_project(self, id, error) == NULL || !check_not_busy(self, id, error))
 		return NULL;
+	stdiolink_scheduler_stop_project(self->scheduler, id);
 	n = stdiolink_instance_manager_terminate_project(self->instances, id);
 	g_info("project %s: stopping %u instance(s)", id, n);
 
 	root = json_object_new();
 	json_object_set_boolean_member(root, "stopped", TRUE);
+	return stdiolink_json_node_new_object(root);
+}
+
+/* ---- projects: scheduling, reload, enable, runtime --------------------------------- */
+
+/* how the scheduler starts an instance: its copy of the project, the service as loaded */
+static gboolean
+scheduled_start_cb(StdiolinkProject *snapshot, gpointer user_data, GError **error)
+{
+	StdiolinkEngine *self = user_data;
+
+	if (!g_hash_table_contains(self->services, stdiolink_project_get_service_id(snapshot))) {
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_START_FAILED,
+				    "service not found");
+		return FALSE;
+	}
+	return launch(self, snapshot, error) != NULL;
+}
+
+/* worker thread: read the project's files as they are on disk now */
+static gboolean
+load_files(ProjectOp *op, GError **error)
+{
+	g_autofree char *dir = g_build_filename(op->projects_dir, op->id, NULL);
+	g_autoptr(StdiolinkProject) project = NULL;
+
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_NOT_FOUND,
+				    "project not found");
+		return FALSE;
+	}
+	project = stdiolink_project_load(op->projects_dir, op->id);
+	if (stdiolink_project_is_load_error(project)) {
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+				    stdiolink_project_get_error(project));
+		return FALSE;
+	}
+	op->project = g_steal_pointer(&project);
+	return TRUE;
+}
+
+static void
+reload_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	StdiolinkEngine *self = g_task_get_source_object(task);
+	ProjectOp *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!stdiolink_instance_manager_stop_project_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
+							    &error)) {
+		rearm_current(self, op->id);
+		project_op_fail(task, error);
+		return;
+	}
+	g_hash_table_replace(self->projects, g_strdup(op->id), g_object_ref(op->project));
+	arm_project(self, op->project);
+	g_message("project %s reloaded", op->id);
+	project_op_succeed(task, project_json(self, op->project));
+}
+
+static void
+reload_loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	StdiolinkEngine *self = STDIOLINK_ENGINE(source);
+	g_autoptr(GTask) task = user_data;
+	ProjectOp *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		project_op_fail(task, error);
+		return;
+	}
+	validate_in_place(self, op->project);
+	if (!stdiolink_project_get_valid(op->project)) {
+		project_op_fail(task, g_error_new(STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+						  "project invalid: %s",
+						  stdiolink_project_get_error(op->project)));
+		return;
+	}
+	stop_and_wait(g_steal_pointer(&task), reload_stopped_cb);
+}
+
+/**
+ * stdiolink_engine_reload_project_async:
+ * @self: the engine
+ * @id: the project id; the project need not be loaded yet
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Reads `projects/<id>/` again (a folder made by hand is imported), validates it, stops
+ * the project's scheduling and instances, waits for them, then puts the new version in
+ * place and re-arms it. Finish with stdiolink_engine_project_op_finish() (ProjectJSON).
+ * Errors: busy, `invalid project id: <id>`, `project not found` when the folder is
+ * missing, the load error, `project invalid: <error>`, or
+ * %STDIOLINK_ERROR_TERMINATE_TIMEOUT (the old version stays and is re-armed).
+ */
+void
+stdiolink_engine_reload_project_async(StdiolinkEngine *self,
+				      const char *id,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data)
+{
+	g_autoptr(GTask) task = project_op_new(self, OP_RELOAD, id, cancellable, callback,
+					       user_data);
+	GError *error = NULL;
+
+	/* the busy check comes first, as for start */
+	if (!check_not_busy(self, id, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	if (!stdiolink_is_valid_project_id(id)) {
+		g_task_return_new_error(task, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+					"invalid project id: %s", id);
+		return;
+	}
+
+	g_hash_table_add(self->busy, g_strdup(id));
+	run_file_op(task, load_files, reload_loaded_cb);
+}
+
+static void
+enabled_commit(StdiolinkEngine *self, GTask *task)
+{
+	ProjectOp *op = g_task_get_task_data(task);
+	gboolean enabled = stdiolink_project_get_enabled(op->project);
+
+	g_hash_table_replace(self->projects, g_strdup(op->id), g_object_ref(op->project));
+
+	/*
+	 * Enabling arms the project. Disabling also replaces the scheduler's copy, so a
+	 * disabled daemon started by hand is not restarted after it crashes, and leaves the
+	 * project suppressed, as its runtime shows.
+	 */
+	arm_project(self, op->project);
+	if (!enabled)
+		stdiolink_scheduler_stop_project(self->scheduler, op->id);
+	g_message("project %s %s", op->id, enabled ? "enabled" : "disabled");
+	project_op_succeed(task, project_json(self, op->project));
+}
+
+static void
+enabled_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	StdiolinkEngine *self = g_task_get_source_object(task);
+	ProjectOp *op = g_task_get_task_data(task);
+
+	if (!stdiolink_instance_manager_stop_project_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
+							    &op->stop_error)) {
+		g_warning("project %s: %s; restoring its previous files", op->id,
+			  op->stop_error->message);
+		run_file_op(task, save_old_files, update_rolled_back_cb);
+		return;
+	}
+	enabled_commit(self, task);
+}
+
+static void
+enabled_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	StdiolinkEngine *self = STDIOLINK_ENGINE(source);
+	g_autoptr(GTask) task = user_data;
+	ProjectOp *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		project_op_fail(task, error);
+		return;
+	}
+	if (stdiolink_project_get_enabled(op->project)) {
+		enabled_commit(self, task);
+		return;
+	}
+	stop_and_wait(g_steal_pointer(&task), enabled_stopped_cb);
+}
+
+/**
+ * stdiolink_engine_set_project_enabled_async:
+ * @self: the engine
+ * @id: the project id
+ * @body: the request body, `{"enabled": bool}`
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Saves the project with the new `enabled` (even when it does not change). Disabling then
+ * stops its scheduling and instances and waits (if they do not go in time the old file is
+ * written back and the call fails with %STDIOLINK_ERROR_TERMINATE_TIMEOUT); enabling
+ * re-arms this project only. Finish with stdiolink_engine_project_op_finish().
+ */
+void
+stdiolink_engine_set_project_enabled_async(StdiolinkEngine *self,
+					   const char *id,
+					   JsonObject *body,
+					   GCancellable *cancellable,
+					   GAsyncReadyCallback callback,
+					   gpointer user_data)
+{
+	g_autoptr(GTask) task = project_op_new(self, OP_SET_ENABLED, id, cancellable, callback,
+					       user_data);
+	ProjectOp *op = g_task_get_task_data(task);
+	StdiolinkProject *current;
+	JsonNode *enabled;
+	GError *error = NULL;
+
+	current = lookup_project(self, id, &error);
+	if (current == NULL || !check_not_busy(self, id, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	enabled = json_object_get_member(body, "enabled");
+	if (!stdiolink_json_node_is_bool(enabled)) {
+		g_task_return_new_error(task, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+					"field 'enabled' is required and must be a bool");
+		return;
+	}
+	op->old = stdiolink_project_copy(current);
+	op->project = stdiolink_project_copy(current);
+	stdiolink_project_set_enabled(op->project, json_node_get_boolean(enabled));
+
+	g_hash_table_add(self->busy, g_strdup(id));
+	run_file_op(task, save_new_files, enabled_saved_cb);
+}
+
+static JsonNode *
+runtime_json(StdiolinkEngine *self, StdiolinkProject *project)
+{
+	const char *id = stdiolink_project_get_id(project);
+	const char *error = stdiolink_project_get_error(project);
+	guint live = stdiolink_instance_manager_count_live(self->instances, id);
+	JsonObject *root = json_object_new();
+
+	json_object_set_string_member(root, "id", id);
+	json_object_set_boolean_member(root, "enabled", stdiolink_project_get_enabled(project));
+	json_object_set_boolean_member(root, "valid", stdiolink_project_get_valid(project));
+	if (error != NULL && *error != '\0')
+		json_object_set_string_member(root, "error", error);
+	json_object_set_string_member(root, "status", stdiolink_project_status(project, live));
+	json_object_set_int_member(root, "runningInstances", live);
+	json_object_set_array_member(root, "instances", instances_array(self, id));
+	json_object_set_member(root, "schedule",
+			       stdiolink_scheduler_runtime_to_json(self->scheduler, project));
+	return stdiolink_json_node_new_object(root);
+}
+
+/**
+ * stdiolink_engine_get_project_runtime:
+ * @self: the engine
+ * @id: a project id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): RuntimeJSON (http-api.md 1.5), or %NULL if unknown
+ */
+JsonNode *
+stdiolink_engine_get_project_runtime(StdiolinkEngine *self, const char *id, GError **error)
+{
+	StdiolinkProject *project = lookup_project(self, id, error);
+
+	return project != NULL ? runtime_json(self, project) : NULL;
+}
+
+/**
+ * stdiolink_engine_list_project_runtimes:
+ * @self: the engine
+ * @ids: (nullable): comma-separated project ids; empty parts are dropped, unknown ids
+ *   ignored; %NULL or nothing left means every project
+ *
+ * Returns: (transfer full): `{"runtimes":[RuntimeJSON...]}` in project id order
+ */
+JsonNode *
+stdiolink_engine_list_project_runtimes(StdiolinkEngine *self, const char *ids)
+{
+	g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
+	g_auto(GStrv) parts = g_strsplit(ids != NULL ? ids : "", ",", -1);
+	g_autoptr(GPtrArray) keys = sorted_keys(self->projects);
+	JsonObject *root = json_object_new();
+	JsonArray *list = json_array_new();
+
+	for (guint i = 0; parts[i] != NULL; i++) {
+		if (*parts[i] != '\0')
+			g_hash_table_add(wanted, parts[i]);
+	}
+	for (guint i = 0; i < keys->len; i++) {
+		StdiolinkProject *project = g_hash_table_lookup(self->projects, keys->pdata[i]);
+
+		if (g_hash_table_size(wanted) > 0 && !g_hash_table_contains(wanted, keys->pdata[i]))
+			continue;
+		json_array_add_element(list, runtime_json(self, project));
+	}
+	json_object_set_array_member(root, "runtimes", list);
 	return stdiolink_json_node_new_object(root);
 }
 
@@ -1593,17 +2058,33 @@ stdiolink_engine_get_driver(StdiolinkEngine *self, const char *id, GError **erro
 /* ---- shutdown ------------------------------------------------------------------------ */
 
 static void
-shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+shutdown_flushed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GTask) task = user_data;
-	GError *error = NULL;
+	GError *stop_error = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
 
-	if (!stdiolink_instance_manager_shutdown_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
-							&error)) {
-		g_task_return_error(task, error);
+	if (!stdiolink_event_bus_flush_finish(STDIOLINK_EVENT_BUS(source), res, &error))
+		g_warning("event log: %s", error->message);
+	if (stop_error != NULL) {
+		g_task_return_error(task, g_error_copy(stop_error));
 		return;
 	}
 	g_task_return_boolean(task, TRUE);
+}
+
+static void
+shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = user_data;
+	StdiolinkEngine *self = g_task_get_source_object(task);
+	GError *error = NULL;
+
+	/* the last instance.finished events must reach the event log before the daemon exits */
+	if (!stdiolink_instance_manager_shutdown_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
+							&error))
+		g_task_set_task_data(task, error, (GDestroyNotify)g_error_free);
+	stdiolink_event_bus_flush_async(self->bus, NULL, shutdown_flushed_cb, task);
 }
 
 /**
@@ -1613,8 +2094,9 @@ shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
  * @callback: called once every instance is gone
  * @user_data: for @callback
  *
- * Terminates every instance, waits the grace period without blocking and kills what is
- * left.
+ * Stops all scheduling for good (no tick, restart or exit handling starts anything
+ * again), then terminates every instance, waits the grace period without blocking, kills
+ * what is left and flushes the event log.
  */
 void
 stdiolink_engine_shutdown_async(StdiolinkEngine *self,
@@ -1625,6 +2107,9 @@ stdiolink_engine_shutdown_async(StdiolinkEngine *self,
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
 
 	g_task_set_source_tag(task, stdiolink_engine_shutdown_async);
+
+	/* nothing may start again while the instances are being stopped */
+	stdiolink_scheduler_shutdown(self->scheduler);
 	stdiolink_instance_manager_shutdown_async(self->instances, cancellable, shutdown_done_cb,
 						  task);
 }

@@ -5,6 +5,7 @@
 
 #include "stdiolink-event-bus.h"
 #include "stdiolink-instance-manager.h"
+#include "stdiolink-process-info.h"
 #include "stdiolink-server-config.h"
 
 G_BEGIN_DECLS
@@ -40,6 +41,8 @@ void stdiolink_engine_apply_reloaded_config(StdiolinkEngine *self,
 					    const StdiolinkServerConfig *fresh);
 StdiolinkEventBus *stdiolink_engine_get_event_bus(StdiolinkEngine *self);
 StdiolinkInstanceManager *stdiolink_engine_get_instance_manager(StdiolinkEngine *self);
+StdiolinkProcessMonitor *stdiolink_engine_get_process_monitor(StdiolinkEngine *self);
+gboolean stdiolink_engine_has_project(StdiolinkEngine *self, const char *id);
 void stdiolink_engine_set_listen_port(StdiolinkEngine *self, guint port);
 void stdiolink_engine_set_main_loop_lag(StdiolinkEngine *self, gint64 last_us, gint64 max_us);
 
@@ -90,6 +93,21 @@ void stdiolink_engine_delete_project_async(StdiolinkEngine *self,
 JsonNode *stdiolink_engine_project_op_finish(StdiolinkEngine *self,
 					     GAsyncResult *res,
 					     GError **error);
+void stdiolink_engine_reload_project_async(StdiolinkEngine *self,
+					   const char *id,
+					   GCancellable *cancellable,
+					   GAsyncReadyCallback callback,
+					   gpointer user_data);
+void stdiolink_engine_set_project_enabled_async(StdiolinkEngine *self,
+						const char *id,
+						JsonObject *body,
+						GCancellable *cancellable,
+						GAsyncReadyCallback callback,
+						gpointer user_data);
+JsonNode *stdiolink_engine_get_project_runtime(StdiolinkEngine *self,
+					       const char *id,
+					       GError **error);
+JsonNode *stdiolink_engine_list_project_runtimes(StdiolinkEngine *self, const char *ids);
 JsonNode *stdiolink_engine_start_project(StdiolinkEngine *self, const char *id, GError **error);
 JsonNode *stdiolink_engine_stop_project(StdiolinkEngine *self, const char *id, GError **error);
 

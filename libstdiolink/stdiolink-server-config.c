@@ -31,7 +31,8 @@ G_DEFINE_BOXED_TYPE(StdiolinkServerConfig,
  *
  * Creates a configuration holding the built-in defaults: port 6200, host `127.0.0.1`, log
  * level `info`, no service program, no CORS origin (same-origin only), default web console
- * folder, 10 MiB x 3 log files, a 5000 ms stop grace period and no extra allowed hosts.
+ * folder, 10 MiB x 3 log files, a 5000 ms stop grace period, a stop timeout of the grace
+ * period plus 2000 ms and no extra allowed hosts.
  *
  * Returns: (transfer full): a new #StdiolinkServerConfig
  */
@@ -256,6 +257,20 @@ read_stop_grace_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error
 }
 
 static gboolean
+read_stop_timeout_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error)
+{
+	double value;
+
+	if (!stdiolink_json_node_is_number(node))
+		return fail(error, "config field 'stopTimeoutMs' must be an integer");
+	value = stdiolink_json_node_get_number(node);
+	if (value != trunc(value) || value < 1 || value > G_MAXINT32)
+		return fail(error, "config field 'stopTimeoutMs' out of range");
+	config->stop_timeout_ms = (guint)value;
+	return TRUE;
+}
+
+static gboolean
 read_allowed_hosts(JsonNode *node, StdiolinkServerConfig *config, GError **error)
 {
 	g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func(g_free);
@@ -299,6 +314,7 @@ static const struct {
 	{"logMaxBytes", read_log_max_bytes},
 	{"logMaxFiles", read_log_max_files},
 	{"stopGraceMs", read_stop_grace_ms},
+	{"stopTimeoutMs", read_stop_timeout_ms},
 	{"allowedHosts", read_allowed_hosts},
 };
 

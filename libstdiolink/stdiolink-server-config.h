@@ -18,10 +18,12 @@ G_BEGIN_DECLS
  * @log_max_bytes: rotation size of the server and project logs, >= 1048576
  * @log_max_files: rotated files kept, 1..100
  * @stop_grace_ms: time between SIGTERM and SIGKILL when stopping an instance
+ * @stop_timeout_ms: how long update, delete, reload and disable wait for a project's
+ *   instances to exit before they give up; 0 means @stop_grace_ms + 2000
  * @allowed_hosts: extra `Host` header values accepted while bound to loopback
  *
  * The contents of `<data_root>/config.json` (data-root.md section 4.1) plus our own keys
- * `stopGraceMs` and `allowedHosts`. A plain struct: fill it with
+ * `stopGraceMs`, `stopTimeoutMs` and `allowedHosts`. A plain struct: fill it with
  * stdiolink_server_config_new_default() and stdiolink_server_config_load().
  */
 typedef struct {
@@ -35,6 +37,7 @@ typedef struct {
 	gint64 log_max_bytes;
 	guint log_max_files;
 	guint stop_grace_ms;
+	guint stop_timeout_ms;
 	GStrv allowed_hosts;
 } StdiolinkServerConfig;
 

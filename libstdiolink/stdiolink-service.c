@@ -261,6 +261,26 @@ check_manifest_runtime(JsonObject *manifest, GError **error)
 	return TRUE;
 }
 
+/**
+ * stdiolink_service_check_manifest:
+ * @manifest: a parsed `manifest.json`
+ * @error: return location for a #GError
+ *
+ * The manifest rules of data-root.md section 5 plus ours for `runtime` and `entry`, with
+ * the messages of scanning.md 2.1 (%STDIOLINK_ERROR_INVALID_DATA). Whether a native
+ * entry exists is a load check, not a manifest rule.
+ *
+ * Returns: %TRUE if @manifest passes
+ */
+gboolean
+stdiolink_service_check_manifest(JsonObject *manifest, GError **error)
+{
+	g_return_val_if_fail(manifest != NULL, FALSE);
+
+	return check_manifest_keys(manifest, error) && check_manifest_required(manifest, error) &&
+	       check_manifest_runtime(manifest, error);
+}
+
 /* the manifest as the API shows it: optional strings only when non-empty */
 static JsonObject *
 build_manifest_view(StdiolinkService *self, JsonObject *manifest)

@@ -29,6 +29,7 @@ void stdiolink_scan_sort_names(GPtrArray *names);
 GPtrArray *stdiolink_scan_list_subdirs(const char *parent);
 
 StdiolinkService *stdiolink_service_load(const char *dir, GError **error);
+gboolean stdiolink_service_check_manifest(JsonObject *manifest, GError **error);
 GPtrArray *stdiolink_service_scan(const char *services_dir, StdiolinkServiceScanStats *stats);
 
 const char *stdiolink_service_get_id(StdiolinkService *self);

@@ -153,15 +153,32 @@ render_instances(StdiolinkEngine *engine, GString *out)
 			       starting, live->len - starting);
 }
 
+static void
+render_sse(SlSse *sse, GString *out)
+{
+	render_gauge(out, "stdiolinkd_sse_subscribers", "Open event streams.", "gauge",
+		     sl_sse_get_stream_count(sse));
+	render_gauge(out, "stdiolinkd_sse_dropped_streams_total",
+		     "Event streams closed because their client stopped reading.", "counter",
+		     (double)sl_sse_get_dropped_streams(sse));
+	render_gauge(out, "stdiolinkd_sse_evicted_streams_total",
+		     "Event streams closed to make room under the stream limit.", "counter",
+		     (double)sl_sse_get_evicted_streams(sse));
+	render_gauge(out, "stdiolinkd_events_dropped_total",
+		     "Events not delivered to a stream that was dropped.", "counter",
+		     (double)sl_sse_get_dropped_events(sse));
+}
+
 /**
  * sl_metrics_render:
  * @self: the collected request figures
  * @engine: the engine, for its gauges
+ * @sse: the event streams, for their counters
  *
  * Returns: (transfer full): the Prometheus text exposition (format 0.0.4)
  */
 char *
-sl_metrics_render(SlMetrics *self, StdiolinkEngine *engine)
+sl_metrics_render(SlMetrics *self, StdiolinkEngine *engine, SlSse *sse)
 {
 	GString *out = g_string_new(NULL);
 	g_autoptr(JsonNode) status = stdiolink_engine_get_status(engine);
@@ -179,5 +196,6 @@ sl_metrics_render(SlMetrics *self, StdiolinkEngine *engine)
 	render_instances(engine, out);
 	render_gauge(out, "stdiolinkd_events_published_total", "Events published on the bus.",
 		     "counter", (double)stdiolink_event_bus_get_published_count(bus));
+	render_sse(sse, out);
 	return g_string_free(out, FALSE);
 }

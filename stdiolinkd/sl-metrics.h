@@ -2,6 +2,7 @@
 
 #include <libsoup/soup.h>
 
+#include "sl-sse.h"
 #include "stdiolink.h"
 
 G_BEGIN_DECLS
@@ -15,7 +16,7 @@ void sl_metrics_free(SlMetrics *self);
 void sl_metrics_request_started(SlMetrics *self, SoupServerMessage *msg);
 void sl_metrics_request_finished(SlMetrics *self, SoupServerMessage *msg);
 void sl_metrics_set_route(SoupServerMessage *msg, const char *route);
-char *sl_metrics_render(SlMetrics *self, StdiolinkEngine *engine);
+char *sl_metrics_render(SlMetrics *self, StdiolinkEngine *engine, SlSse *sse);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SlMetrics, sl_metrics_free)
 

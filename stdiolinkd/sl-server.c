@@ -6,6 +6,7 @@
 #include "sl-metrics.h"
 #include "sl-server.h"
 #include "sl-static.h"
+#include "sl-sse.h"
 
 /*
  * Routes translate HTTP to one engine call each: decode, call, render. Async engine calls
@@ -17,6 +18,7 @@ struct _SlServer {
 
 	StdiolinkEngine *engine;
 	SoupServer *soup;
+	SlSse *sse;
 	guint port;
 	gboolean loopback;
 	char *last_request; /* "METHOD path" of the last request dispatched, for stall reports */
@@ -89,16 +91,12 @@ pending_new(SlRequest *req, guint success_status)
 	return pending;
 }
 
+/* answers and frees @pending: @error if set, else @node, else 204 */
 static void
-pending_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+pending_answer(Pending *pending, JsonNode *node, const GError *error)
 {
-	Pending *pending = user_data;
-	SlServer *self = pending->server;
-	const StdiolinkServerConfig *config = stdiolink_engine_get_config(self->engine);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonNode) node = NULL;
+	const StdiolinkServerConfig *config = stdiolink_engine_get_config(pending->server->engine);
 
-	node = stdiolink_engine_project_op_finish(STDIOLINK_ENGINE(source), res, &error);
 	sl_http_add_cors(config, pending->msg);
 	if (error != NULL)
 		sl_http_send_error(pending->msg, error);
@@ -106,11 +104,34 @@ pending_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		sl_http_send_empty(pending->msg, SOUP_STATUS_NO_CONTENT);
 	else
 		sl_http_send_json(pending->msg, pending->success_status, node);
-	soup_server_message_unpause(pending->msg);
+
+	/* after a shutdown's disconnect the message has no connection left to resume on */
+	if (soup_server_message_get_socket(pending->msg) != NULL)
+		soup_server_message_unpause(pending->msg);
 
 	g_object_unref(pending->msg);
 	g_object_unref(pending->server);
 	g_free(pending);
+}
+
+static void
+pending_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	node = stdiolink_engine_project_op_finish(STDIOLINK_ENGINE(source), res, &error);
+	pending_answer(user_data, node, error);
+}
+
+static void
+observe_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	node = stdiolink_engine_observe_finish(STDIOLINK_ENGINE(source), res, &error);
+	pending_answer(user_data, node, error);
 }
 
 /* ---- handlers --------------------------------------------------------------------------- */
@@ -263,6 +284,42 @@ handle_project_stop(SlRequest *req)
 }
 
 static void
+handle_project_reload(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	stdiolink_engine_reload_project_async(engine_of(req), req->id, NULL, pending_done_cb,
+					      pending);
+}
+
+static void
+handle_project_enabled(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	stdiolink_engine_set_project_enabled_async(engine_of(req), req->id, req->body, NULL,
+						   pending_done_cb, pending);
+}
+
+static void
+handle_project_runtime(SlRequest *req)
+{
+	GError *error = NULL;
+	JsonNode *node = stdiolink_engine_get_project_runtime(engine_of(req), req->id, &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static void
+handle_projects_runtime(SlRequest *req)
+{
+	const char *ids = g_hash_table_lookup(req->query, "ids");
+
+	reply_node(req, SOUP_STATUS_OK,
+		   stdiolink_engine_list_project_runtimes(engine_of(req), ids), NULL);
+}
+
+static void
 handle_instances_list(SlRequest *req)
 {
 	const char *project_id = g_hash_table_lookup(req->query, "projectId");
@@ -304,27 +361,232 @@ handle_driver_get(SlRequest *req)
 	reply_node(req, SOUP_STATUS_OK, node, error);
 }
 
+/* ---- logs, processes, events ------------------------------------------------------------ */
+
+/* `lines`: missing or not an integer reads as the default; the range is the engine's call */
+static gint
+query_lines(SlRequest *req)
+{
+	gint value = 0;
+
+	if (!sl_http_parse_int(g_hash_table_lookup(req->query, "lines"), &value))
+		return STDIOLINK_LOG_LINES_DEFAULT;
+	return value;
+}
+
+static void
+handle_project_logs(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	stdiolink_engine_read_project_log_async(engine_of(req), req->id, query_lines(req), NULL,
+						observe_done_cb, pending);
+}
+
+static void
+handle_instance_logs(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	stdiolink_engine_read_instance_log_async(engine_of(req), req->id, query_lines(req), NULL,
+						 observe_done_cb, pending);
+}
+
+static void
+handle_process_tree(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	stdiolink_engine_get_process_tree_async(engine_of(req), req->id, NULL, observe_done_cb,
+						pending);
+}
+
+static void
+handle_resources(SlRequest *req)
+{
+	const char *include = g_hash_table_lookup(req->query, "includeChildren");
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	/* only the exact value `false` leaves the children out */
+	stdiolink_engine_get_resources_async(engine_of(req), req->id,
+					     g_strcmp0(include, "false") != 0, NULL,
+					     observe_done_cb, pending);
+}
+
+static void
+handle_events_stream(SlRequest *req)
+{
+	sl_sse_add_stream(req->server->sse, req->msg, g_hash_table_lookup(req->query, "filter"));
+}
+
+static void
+handle_events_query(SlRequest *req)
+{
+	StdiolinkEventBus *bus = stdiolink_engine_get_event_bus(engine_of(req));
+	JsonNode *node = stdiolink_event_bus_query(bus, query_int(req, "limit", 0),
+						   g_hash_table_lookup(req->query, "type"),
+						   g_hash_table_lookup(req->query, "projectId"));
+
+	reply_node(req, SOUP_STATUS_OK, node, NULL);
+}
+
+/* ---- service authoring ------------------------------------------------------------------- */
+
+static void
+service_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Pending *pending = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonObject) fields = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	node = stdiolink_engine_service_op_finish(STDIOLINK_ENGINE(source), res, &fields, &error);
+	if (fields == NULL) {
+		pending_answer(pending, node, error);
+		return;
+	}
+
+	/* an error with members of its own, e.g. the associatedProjects of a refused delete */
+	json_object_set_string_member(fields, "error", error->message);
+	json_object_set_string_member(fields, "code", stdiolink_error_to_code(error->code));
+	node = stdiolink_json_node_new_object(g_steal_pointer(&fields));
+	pending->success_status = sl_http_status_for_error(error);
+	pending_answer(pending, node, NULL);
+}
+
+/* a `path` that does not decode (an escaped NUL) goes on as sent, to be refused as unsafe */
+static char *
+query_path(SlRequest *req)
+{
+	const char *path = g_hash_table_lookup(req->query, "path");
+	const char *raw = g_uri_get_query(soup_server_message_get_uri(req->msg));
+	g_auto(GStrv) pairs = g_strsplit(raw != NULL ? raw : "", "&", -1);
+
+	if (path != NULL)
+		return g_strdup(path);
+	for (guint i = 0; pairs[i] != NULL; i++) {
+		if (g_str_has_prefix(pairs[i], "path="))
+			return g_strdup(pairs[i] + strlen("path="));
+	}
+	return NULL;
+}
+
+static GBytes *
+request_body(SlRequest *req)
+{
+	return soup_message_body_flatten(soup_server_message_get_request_body(req->msg));
+}
+
+static void
+handle_service_create(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_CREATED);
+
+	stdiolink_engine_create_service_async(engine_of(req), req->body, NULL, service_done_cb,
+					      pending);
+}
+
+static void
+handle_service_delete(SlRequest *req)
+{
+	/* only the exact value `true` forces */
+	gboolean force = g_strcmp0(g_hash_table_lookup(req->query, "force"), "true") == 0;
+	Pending *pending = pending_new(req, SOUP_STATUS_NO_CONTENT);
+
+	stdiolink_engine_delete_service_async(engine_of(req), req->id, force, NULL,
+					      service_done_cb, pending);
+}
+
+static void
+handle_service_files(SlRequest *req)
+{
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	stdiolink_engine_list_service_files_async(engine_of(req), req->id, NULL, service_done_cb,
+						  pending);
+}
+
+static void
+handle_service_file_read(SlRequest *req)
+{
+	g_autofree char *path = query_path(req);
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	stdiolink_engine_read_service_file_async(engine_of(req), req->id, path, NULL,
+						 service_done_cb, pending);
+}
+
+/* the body is the engine's to parse: a missing file is reported before a bad body */
+static void
+handle_service_file_write(SlRequest *req)
+{
+	g_autofree char *path = query_path(req);
+	g_autoptr(GBytes) body = request_body(req);
+	Pending *pending = pending_new(req, SOUP_STATUS_OK);
+
+	stdiolink_engine_write_service_file_async(engine_of(req), req->id, path, body, NULL,
+						  service_done_cb, pending);
+}
+
+static void
+handle_service_file_create(SlRequest *req)
+{
+	g_autofree char *path = query_path(req);
+	g_autoptr(GBytes) body = request_body(req);
+	Pending *pending = pending_new(req, SOUP_STATUS_CREATED);
+
+	stdiolink_engine_create_service_file_async(engine_of(req), req->id, path, body, NULL,
+						   service_done_cb, pending);
+}
+
+static void
+handle_service_file_delete(SlRequest *req)
+{
+	g_autofree char *path = query_path(req);
+	Pending *pending = pending_new(req, SOUP_STATUS_NO_CONTENT);
+
+	stdiolink_engine_delete_service_file_async(engine_of(req), req->id, path, NULL,
+						   service_done_cb, pending);
+}
+
 /* registration order matters: the first route whose pattern and method match wins */
 static const SlRoute routes[] = {
 	{"GET", "/api/server/status", handle_status, FALSE},
 	{"GET", "/api/services", handle_services_list, FALSE},
+	{"POST", "/api/services", handle_service_create, TRUE},
 	{"GET", "/api/services/{id}", handle_service_get, FALSE},
+	{"DELETE", "/api/services/{id}", handle_service_delete, FALSE},
 	{"POST", "/api/services/{id}/validate-schema", handle_validate_schema, TRUE},
 	{"POST", "/api/services/{id}/generate-defaults", handle_generate_defaults, FALSE},
 	{"POST", "/api/services/{id}/validate-config", handle_validate_config, TRUE},
+	{"GET", "/api/services/{id}/files/content", handle_service_file_read, FALSE},
+	{"PUT", "/api/services/{id}/files/content", handle_service_file_write, FALSE},
+	{"POST", "/api/services/{id}/files/content", handle_service_file_create, FALSE},
+	{"DELETE", "/api/services/{id}/files/content", handle_service_file_delete, FALSE},
+	{"GET", "/api/services/{id}/files", handle_service_files, FALSE},
 	{"GET", "/api/projects", handle_projects_list, FALSE},
 	{"POST", "/api/projects", handle_project_create, TRUE},
+	{"GET", "/api/projects/runtime", handle_projects_runtime, FALSE},
 	{"GET", "/api/projects/{id}", handle_project_get, FALSE},
 	{"PUT", "/api/projects/{id}", handle_project_update, TRUE},
 	{"DELETE", "/api/projects/{id}", handle_project_delete, FALSE},
 	{"POST", "/api/projects/{id}/validate", handle_project_validate, TRUE},
 	{"POST", "/api/projects/{id}/start", handle_project_start, FALSE},
 	{"POST", "/api/projects/{id}/stop", handle_project_stop, FALSE},
+	{"POST", "/api/projects/{id}/reload", handle_project_reload, FALSE},
+	{"GET", "/api/projects/{id}/runtime", handle_project_runtime, FALSE},
+	{"PATCH", "/api/projects/{id}/enabled", handle_project_enabled, TRUE},
+	{"GET", "/api/projects/{id}/logs", handle_project_logs, FALSE},
 	{"GET", "/api/instances", handle_instances_list, FALSE},
 	{"POST", "/api/instances/{id}/terminate", handle_instance_terminate, FALSE},
+	{"GET", "/api/instances/{id}/logs", handle_instance_logs, FALSE},
+	{"GET", "/api/instances/{id}/process-tree", handle_process_tree, FALSE},
+	{"GET", "/api/instances/{id}/resources", handle_resources, FALSE},
 	{"GET", "/api/instances/{id}", handle_instance_get, FALSE},
 	{"GET", "/api/drivers", handle_drivers_list, FALSE},
 	{"GET", "/api/drivers/{id}", handle_driver_get, FALSE},
+	{"GET", "/api/events/stream", handle_events_stream, FALSE},
+	{"GET", "/api/events", handle_events_query, FALSE},
 };
 
 /* ---- dispatch ------------------------------------------------------------------------- */
@@ -445,7 +707,7 @@ dispatch(SlServer *self, SoupServerMessage *msg, char **segments)
 static void
 send_metrics(SlServer *self, SoupServerMessage *msg)
 {
-	char *text = sl_metrics_render(self->metrics, self->engine);
+	char *text = sl_metrics_render(self->metrics, self->engine, self->sse);
 
 	sl_metrics_set_route(msg, "/metrics");
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
@@ -468,6 +730,7 @@ handler_cb(SoupServer *soup,
 	g_debug("%s %s", soup_server_message_get_method(msg), path);
 	g_free(self->last_request);
 	self->last_request = g_strdup_printf("%s %s", soup_server_message_get_method(msg), path);
+
 	sl_http_add_cors(config, msg);
 	if (decoded == NULL) {
 		send_not_found(msg);
@@ -675,9 +938,12 @@ sl_server_dispose(GObject *object)
 {
 	SlServer *self = SL_SERVER(object);
 
+	if (self->sse != NULL)
+		sl_sse_close_all(self->sse);
 	if (self->soup != NULL)
 		soup_server_disconnect(self->soup);
 	g_clear_object(&self->soup);
+	g_clear_object(&self->sse);
 	g_clear_object(&self->engine);
 	g_clear_pointer(&self->last_request, g_free);
 	g_clear_pointer(&self->token, g_free);
@@ -711,6 +977,7 @@ sl_server_new(StdiolinkEngine *engine)
 	self->engine = g_object_ref(engine);
 	self->web = sl_static_new(stdiolink_engine_get_data_root(engine),
 				  stdiolink_engine_get_config(engine)->webui_dir);
+	self->sse = sl_sse_new(stdiolink_engine_get_event_bus(engine));
 	self->soup = soup_server_new("server-header", "stdiolinkd/" PACKAGE_VERSION " ", NULL);
 	self->metrics = sl_metrics_new();
 	g_signal_connect(self->soup, "request-started", G_CALLBACK(request_started_cb), self);
@@ -749,7 +1016,7 @@ sl_server_listen(SlServer *self, const char *host, guint port, GError **error)
 {
 	g_autoptr(GInetAddress) address = parse_host(host, error);
 	g_autoptr(GSocketAddress) socket_address = NULL;
-	GSList *uris;
+	GSList *listeners;
 
 	if (address == NULL)
 		return FALSE;
@@ -758,10 +1025,43 @@ sl_server_listen(SlServer *self, const char *host, guint port, GError **error)
 		return FALSE;
 	self->loopback = g_inet_address_get_is_loopback(address);
 
-	uris = soup_server_get_uris(self->soup);
-	if (uris != NULL)
-		self->port = (guint)g_uri_get_port(uris->data);
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	/* soup_server_get_uris() leaks in libsoup 3.2; the listening socket knows the port */
+	listeners = soup_server_get_listeners(self->soup);
+	if (listeners != NULL) {
+		g_autoptr(GSocketAddress) local = g_socket_get_local_address(listeners->data, NULL);
+
+		if (G_IS_INET_SOCKET_ADDRESS(local))
+			self->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+	}
+	g_slist_free(listeners);
+	return TRUE;
+}
+
+/**
+ * sl_server_listen_socket:
+ * @self: the server
+ * @socket: a socket already bound and listening, e.g. from socket activation
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if serving on @socket
+ */
+gboolean
+sl_server_listen_socket(SlServer *self, GSocket *socket, GError **error)
+{
+	g_autoptr(GSocketAddress) local = g_socket_get_local_address(socket, error);
+	GInetAddress *address;
+
+	if (local == NULL || !G_IS_INET_SOCKET_ADDRESS(local)) {
+		if (local != NULL)
+			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+					    "the passed socket is not an IP socket");
+		return FALSE;
+	}
+	if (!soup_server_listen_socket(self->soup, socket, 0, error))
+		return FALSE;
+	address = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local));
+	self->loopback = g_inet_address_get_is_loopback(address);
+	self->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
 	return TRUE;
 }
 
@@ -802,31 +1102,15 @@ sl_server_get_last_request(SlServer *self)
 }
 
 /**
- * sl_server_listen_socket:
+ * sl_server_get_sse:
  * @self: the server
- * @socket: a socket already bound and listening, e.g. from socket activation
- * @error: return location for a #GError
  *
- * Returns: %TRUE if serving on @socket
+ * Returns: (transfer none): the event streams, with their counters
  */
-gboolean
-sl_server_listen_socket(SlServer *self, GSocket *socket, GError **error)
+SlSse *
+sl_server_get_sse(SlServer *self)
 {
-	g_autoptr(GSocketAddress) local = g_socket_get_local_address(socket, error);
-	GInetAddress *address;
-
-	if (local == NULL || !G_IS_INET_SOCKET_ADDRESS(local)) {
-		if (local != NULL)
-			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-					    "the passed socket is not an IP socket");
-		return FALSE;
-	}
-	if (!soup_server_listen_socket(self->soup, socket, 0, error))
-		return FALSE;
-	address = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local));
-	self->loopback = g_inet_address_get_is_loopback(address);
-	self->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-	return TRUE;
+	return self->sse;
 }
 
 /**
@@ -838,5 +1122,6 @@ sl_server_listen_socket(SlServer *self, GSocket *socket, GError **error)
 void
 sl_server_disconnect(SlServer *self)
 {
+	sl_sse_close_all(self->sse);
 	soup_server_disconnect(self->soup);
 }

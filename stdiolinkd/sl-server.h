@@ -1,5 +1,6 @@
 #pragma once
 
+#include "sl-sse.h"
 #include "stdiolink.h"
 
 G_BEGIN_DECLS
@@ -11,6 +12,7 @@ SlServer *sl_server_new(StdiolinkEngine *engine);
 gboolean sl_server_listen(SlServer *self, const char *host, guint port, GError **error);
 gboolean sl_server_listen_socket(SlServer *self, GSocket *socket, GError **error);
 guint sl_server_get_port(SlServer *self);
+SlSse *sl_server_get_sse(SlServer *self);
 const char *sl_server_get_last_request(SlServer *self);
 void sl_server_set_token(SlServer *self, const char *token);
 void sl_server_disconnect(SlServer *self);

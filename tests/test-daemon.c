@@ -1537,6 +1537,8 @@ test_metrics_func(void)
 	g_assert_nonnull(strstr(text, "route=\"/api/projects/{id}\",status=\"404\"} 1"));
 	g_assert_nonnull(strstr(text, "stdiolinkd_main_loop_lag_max_seconds "));
 	g_assert_nonnull(strstr(text, "stdiolinkd_instances{state=\"running\"} 0"));
+	g_assert_nonnull(strstr(text, "stdiolinkd_sse_subscribers 0"));
+	g_assert_nonnull(strstr(text, "stdiolinkd_events_dropped_total 0"));
 	sl_daemon_fixture_clear(&fx);
 }
 

@@ -18,6 +18,7 @@ assert_defaults(const StdiolinkServerConfig *config)
 	g_assert_cmpint(config->log_max_bytes, ==, 10485760);
 	g_assert_cmpuint(config->log_max_files, ==, 3);
 	g_assert_cmpuint(config->stop_grace_ms, ==, 5000);
+	g_assert_cmpuint(config->stop_timeout_ms, ==, 0);
 	g_assert_nonnull(config->allowed_hosts);
 	g_assert_cmpuint(g_strv_length(config->allowed_hosts), ==, 0);
 }
@@ -59,7 +60,8 @@ test_config_full_func(void)
 		   "{\"port\": 8080.0, \"host\": \"0.0.0.0\", \"logLevel\": \"debug\","
 		   " \"serviceProgram\": \"bin/svc\", \"corsOrigin\": \"*\","
 		   " \"webuiDir\": \"ui\", \"logMaxBytes\": 2097152.9, \"logMaxFiles\": 100,"
-		   " \"stopGraceMs\": 0, \"allowedHosts\": [\"box.lan\", \"10.0.0.2\"]}",
+		   " \"stopGraceMs\": 0, \"stopTimeoutMs\": 250,"
+		   " \"allowedHosts\": [\"box.lan\", \"10.0.0.2\"]}",
 		   0644);
 	g_assert_true(stdiolink_server_config_load(root, config, &error));
 	g_assert_no_error(error);
@@ -72,6 +74,7 @@ test_config_full_func(void)
 	g_assert_cmpint(config->log_max_bytes, ==, 2097152);
 	g_assert_cmpuint(config->log_max_files, ==, 100);
 	g_assert_cmpuint(config->stop_grace_ms, ==, 0);
+	g_assert_cmpuint(config->stop_timeout_ms, ==, 250);
 	g_assert_cmpuint(g_strv_length(config->allowed_hosts), ==, 2);
 	g_assert_cmpstr(config->allowed_hosts[0], ==, "box.lan");
 	g_assert_cmpstr(config->allowed_hosts[1], ==, "10.0.0.2");
@@ -136,6 +139,9 @@ static const ErrorCase error_cases[] = {
 	{"{\"stopGraceMs\": \"5\"}", "config field 'stopGraceMs' must be an integer"},
 	{"{\"stopGraceMs\": -1}", "config field 'stopGraceMs' out of range"},
 	{"{\"stopGraceMs\": 1.5}", "config field 'stopGraceMs' out of range"},
+	{"{\"stopTimeoutMs\": \"5\"}", "config field 'stopTimeoutMs' must be an integer"},
+	{"{\"stopTimeoutMs\": 0}", "config field 'stopTimeoutMs' out of range"},
+	{"{\"stopTimeoutMs\": 2.5}", "config field 'stopTimeoutMs' out of range"},
 	{"{\"allowedHosts\": \"a\"}", "config field 'allowedHosts' must be an array of strings"},
 	{"{\"allowedHosts\": [\"a\", 1]}",
 	 "config field 'allowedHosts' must be an array of strings"},
