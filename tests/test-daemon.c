@@ -1251,8 +1251,8 @@ get_text(SlDaemonFixture *fx, const char *path, guint *status, char **content_ty
 	 char **cache_control)
 {
 	g_autofree char *url = g_strconcat(fx->base_url, path, NULL);
-	g_autoptr(SoupMessage) msg = soup_message_new_from_uri("GET", g_uri_parse(url,
-								 G_URI_FLAGS_ENCODED, NULL));
+	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new_from_uri("GET", uri);
 	g_autoptr(GBytes) body = soup_session_send_and_read(fx->session, msg, NULL, NULL);
 	SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
 
