@@ -465,3 +465,303 @@ stdiolink_client_request_finish(StdiolinkClient *self,
 {
 	return stdiolink_client_request_finish_full(self, res, status, NULL, error);
 }
+
+/* ---- streaming responses ------------------------------------------------------------------ */
+
+/* an error body is a short JSON object; more than this is not read */
+#define STDIOLINK_CLIENT_MAX_ERROR_BODY (64 * 1024)
+
+typedef struct {
+	SoupMessage *msg;
+	guint status;
+	GInputStream *body;	 /* while an error body is read */
+	GByteArray *error_body; /* idem */
+} StdiolinkClientStream;
+
+static void
+stdiolink_client_stream_free(StdiolinkClientStream *stream)
+{
+	g_clear_object(&stream->msg);
+	g_clear_object(&stream->body);
+	g_clear_pointer(&stream->error_body, g_byte_array_unref);
+	g_free(stream);
+}
+
+static void
+return_error_body(GTask *task)
+{
+	StdiolinkClientStream *stream = g_task_get_task_data(task);
+	StdiolinkClientResponse response = {0};
+
+	response.status = stream->status;
+	response.reason = (char *)soup_message_get_reason_phrase(stream->msg);
+	response.body = g_byte_array_free_to_bytes(g_steal_pointer(&stream->error_body));
+	g_task_return_error(task, error_from_response(&response));
+	g_bytes_unref(response.body);
+}
+
+static void error_body_read_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void
+read_error_body(GTask *task)
+{
+	StdiolinkClientStream *stream = g_task_get_task_data(task);
+	GCancellable *cancellable = g_task_get_cancellable(task);
+
+	g_input_stream_read_bytes_async(stream->body,
+					STDIOLINK_CLIENT_MAX_ERROR_BODY,
+					G_PRIORITY_DEFAULT,
+					cancellable,
+					error_body_read_cb,
+					task);
+}
+
+static void
+error_body_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	StdiolinkClientStream *stream = g_task_get_task_data(task);
+	g_autoptr(GBytes) bytes = NULL;
+	gsize size = 0;
+	const guint8 *data;
+
+	/* a broken error body still leaves the status and reason phrase to report */
+	bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), res, NULL);
+	data = bytes != NULL ? g_bytes_get_data(bytes, &size) : NULL;
+	if (size == 0 || stream->error_body->len + size > STDIOLINK_CLIENT_MAX_ERROR_BODY) {
+		return_error_body(task);
+		return;
+	}
+
+	g_byte_array_append(stream->error_body, data, (guint)size);
+	read_error_body(g_steal_pointer(&task));
+}
+
+static void
+stream_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	StdiolinkClientStream *stream = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GInputStream) body = NULL;
+
+	body = soup_session_send_finish(SOUP_SESSION(source), res, &error);
+	if (body == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+
+	stream->status = soup_message_get_status(stream->msg);
+	if (stream->status < 400) {
+		g_task_return_pointer(task, g_steal_pointer(&body), g_object_unref);
+		return;
+	}
+
+	/* the daemon said no: its error body is small, read it to report its message */
+	stream->body = g_steal_pointer(&body);
+	stream->error_body = g_byte_array_new();
+	read_error_body(g_steal_pointer(&task));
+}
+
+/**
+ * stdiolink_client_open_stream_async:
+ * @self: a #StdiolinkClient
+ * @path_and_query: the path below the base URL, already escaped
+ * @accept: (nullable): the `Accept` header, e.g. `text/event-stream`
+ * @cancellable: (nullable): a #GCancellable; cancelling it also ends the stream
+ * @callback: called once the response headers have arrived
+ * @user_data: data for @callback
+ *
+ * Sends a GET whose response body is read as it arrives, for answers that do not end (the
+ * event stream). Finish with stdiolink_client_open_stream_finish().
+ */
+void
+stdiolink_client_open_stream_async(StdiolinkClient *self,
+				   const char *path_and_query,
+				   const char *accept,
+				   GCancellable *cancellable,
+				   GAsyncReadyCallback callback,
+				   gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	g_autoptr(GUri) uri = NULL;
+	StdiolinkClientStream *stream;
+	GError *error = NULL;
+
+	g_return_if_fail(STDIOLINK_IS_CLIENT(self));
+	g_return_if_fail(path_and_query != NULL);
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, stdiolink_client_open_stream_async);
+
+	uri = build_uri(self, path_and_query, &error);
+	if (uri == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+
+	stream = g_new0(StdiolinkClientStream, 1);
+	stream->msg = soup_message_new_from_uri("GET", uri);
+	if (accept != NULL) {
+		soup_message_headers_replace(soup_message_get_request_headers(stream->msg),
+					     "Accept",
+					     accept);
+	}
+	g_task_set_task_data(task, stream, (GDestroyNotify)stdiolink_client_stream_free);
+
+	soup_session_send_async(self->session,
+				stream->msg,
+				G_PRIORITY_DEFAULT,
+				cancellable,
+				stream_sent_cb,
+				g_steal_pointer(&task));
+}
+
+/**
+ * stdiolink_client_open_stream_finish:
+ * @self: a #StdiolinkClient
+ * @res: the #GAsyncResult passed to the callback
+ * @status: (out) (optional): the HTTP status, 0 if no response arrived
+ * @error: return location for a #GError
+ *
+ * Finishes stdiolink_client_open_stream_async(). Errors are reported as
+ * stdiolink_client_request_finish() reports them: a transport failure in libsoup's domain,
+ * a status of 400 or more as a %STDIOLINK_ERROR decoded from the error body.
+ *
+ * Returns: (transfer full) (nullable): the response body, to be read until it ends
+ */
+GInputStream *
+stdiolink_client_open_stream_finish(StdiolinkClient *self,
+				    GAsyncResult *res,
+				    guint *status,
+				    GError **error)
+{
+	StdiolinkClientStream *stream;
+
+	g_return_val_if_fail(STDIOLINK_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+
+	stream = g_task_get_task_data(G_TASK(res));
+	if (status != NULL)
+		*status = stream != NULL ? stream->status : 0;
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+/* ---- server-sent events ------------------------------------------------------------------- */
+
+struct _StdiolinkSseParser {
+	GString *type; /* the `event:` field of the event being read; empty: none yet */
+	GString *data; /* its `data:` lines, each followed by a newline */
+	gboolean have_data;
+};
+
+/**
+ * stdiolink_sse_parser_new:
+ *
+ * Returns: (transfer full): a parser at the start of a stream
+ */
+StdiolinkSseParser *
+stdiolink_sse_parser_new(void)
+{
+	StdiolinkSseParser *parser = g_new0(StdiolinkSseParser, 1);
+
+	parser->type = g_string_new(NULL);
+	parser->data = g_string_new(NULL);
+	return parser;
+}
+
+/**
+ * stdiolink_sse_parser_free:
+ * @parser: (nullable): a parser
+ */
+void
+stdiolink_sse_parser_free(StdiolinkSseParser *parser)
+{
+	if (parser == NULL)
+		return;
+	g_string_free(parser->type, TRUE);
+	g_string_free(parser->data, TRUE);
+	g_free(parser);
+}
+
+static void
+sse_parser_reset(StdiolinkSseParser *parser)
+{
+	g_string_truncate(parser->type, 0);
+	g_string_truncate(parser->data, 0);
+	parser->have_data = FALSE;
+}
+
+static void
+sse_parser_field(StdiolinkSseParser *parser, const char *name, const char *value)
+{
+	if (g_str_equal(name, "event")) {
+		g_string_assign(parser->type, value);
+	} else if (g_str_equal(name, "data")) {
+		g_string_append(parser->data, value);
+		g_string_append_c(parser->data, '\n');
+		parser->have_data = TRUE;
+	}
+	/* `id`, `retry` and unknown fields mean nothing to us */
+}
+
+/**
+ * stdiolink_sse_parser_push_line:
+ * @parser: a parser
+ * @line: one line of the stream without its line break (a trailing `\r` is dropped)
+ * @type: (out) (transfer full) (optional): the event type when one is complete; `message`
+ *   if the stream named none
+ * @data: (out) (transfer full) (optional): its data, the `data:` lines joined with `\n`
+ *
+ * Follows the HTML event-stream rules: a blank line ends an event, a line starting with
+ * `:` is a comment (the daemon's heartbeat), `field: value` loses one space after the
+ * colon, and an event without data is not dispatched.
+ *
+ * Returns: %TRUE if @line completed an event
+ */
+gboolean
+stdiolink_sse_parser_push_line(StdiolinkSseParser *parser,
+			       const char *line,
+			       char **type,
+			       char **data)
+{
+	g_autofree char *copy = NULL;
+	gsize len;
+	char *colon;
+	const char *value = "";
+
+	g_return_val_if_fail(parser != NULL, FALSE);
+	g_return_val_if_fail(line != NULL, FALSE);
+
+	len = strlen(line);
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+
+	/* a blank line dispatches what was collected */
+	if (len == 0) {
+		gboolean complete = parser->have_data;
+
+		if (complete) {
+			g_string_truncate(parser->data, parser->data->len - 1);
+			if (type != NULL)
+				*type = g_strdup(parser->type->len > 0 ? parser->type->str
+								       : "message");
+			if (data != NULL)
+				*data = g_strdup(parser->data->str);
+		}
+		sse_parser_reset(parser);
+		return complete;
+	}
+	if (line[0] == ':')
+		return FALSE;
+
+	copy = g_strndup(line, len);
+	colon = strchr(copy, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		value = colon[1] == ' ' ? colon + 2 : colon + 1;
+	}
+	sse_parser_field(parser, copy, value);
+	return FALSE;
+}

@@ -28,6 +28,33 @@ JsonNode *stdiolink_client_request_finish_full(StdiolinkClient *self,
 					       GBytes **raw_body,
 					       GError **error);
 
+void stdiolink_client_open_stream_async(StdiolinkClient *self,
+					const char *path_and_query,
+					const char *accept,
+					GCancellable *cancellable,
+					GAsyncReadyCallback callback,
+					gpointer user_data);
+GInputStream *stdiolink_client_open_stream_finish(StdiolinkClient *self,
+						  GAsyncResult *res,
+						  guint *status,
+						  GError **error);
+
 char *stdiolink_client_escape_segment(const char *segment);
+
+/**
+ * StdiolinkSseParser:
+ *
+ * Turns the lines of a `text/event-stream` body into events, one line at a time.
+ */
+typedef struct _StdiolinkSseParser StdiolinkSseParser;
+
+StdiolinkSseParser *stdiolink_sse_parser_new(void);
+void stdiolink_sse_parser_free(StdiolinkSseParser *parser);
+gboolean stdiolink_sse_parser_push_line(StdiolinkSseParser *parser,
+					const char *line,
+					char **type,
+					char **data);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StdiolinkSseParser, stdiolink_sse_parser_free)
 
 G_END_DECLS

@@ -84,8 +84,15 @@ render_instance(SlcContext *ctx, JsonNode *root)
 	slc_context_print_table(ctx, fields);
 }
 
-static char *
-instance_path(const char *id, const char *action)
+/**
+ * slc_instance_path:
+ * @id: an instance id
+ * @action: (nullable): what follows the id, e.g. `logs`
+ *
+ * Returns: (transfer full): `/api/instances/<id>[/<action>]` with @id escaped
+ */
+char *
+slc_instance_path(const char *id, const char *action)
 {
 	g_autofree char *escaped = stdiolink_client_escape_segment(id);
 
@@ -107,7 +114,7 @@ instance_path(const char *id, const char *action)
 gboolean
 slc_cmd_instances_show(SlcContext *ctx, SlcArgs *args, GError **error)
 {
-	g_autofree char *path = instance_path(args->positional[0], NULL);
+	g_autofree char *path = slc_instance_path(args->positional[0], NULL);
 
 	return slc_context_show(ctx, path, render_instance, error);
 }
@@ -127,7 +134,7 @@ gboolean
 slc_cmd_instances_terminate(SlcContext *ctx, SlcArgs *args, GError **error)
 {
 	const char *id = args->positional[0];
-	g_autofree char *path = instance_path(id, "terminate");
+	g_autofree char *path = slc_instance_path(id, "terminate");
 	g_autoptr(JsonNode) answer = NULL;
 
 	if (!slc_context_action(ctx, "POST", path, NULL, &answer, error))

@@ -208,8 +208,15 @@ render_project(SlcContext *ctx, JsonNode *root)
 	}
 }
 
-static char *
-project_path(const char *id, const char *action)
+/**
+ * slc_project_path:
+ * @id: a project id
+ * @action: (nullable): what follows the id, e.g. `start`
+ *
+ * Returns: (transfer full): `/api/projects/<id>[/<action>]` with @id escaped
+ */
+char *
+slc_project_path(const char *id, const char *action)
 {
 	g_autofree char *escaped = stdiolink_client_escape_segment(id);
 
@@ -231,13 +238,21 @@ project_path(const char *id, const char *action)
 gboolean
 slc_cmd_projects_show(SlcContext *ctx, SlcArgs *args, GError **error)
 {
-	g_autofree char *path = project_path(args->positional[0], NULL);
+	g_autofree char *path = slc_project_path(args->positional[0], NULL);
 
 	return slc_context_show(ctx, path, render_project, error);
 }
 
-static JsonNode *
-parse_config(const char *text, const char *origin, GError **error)
+/**
+ * slc_parse_json_object:
+ * @text: JSON text
+ * @origin: where it comes from, for the message: an option name or a file name
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the object, or %NULL with %SLC_ERROR_USAGE
+ */
+JsonNode *
+slc_parse_json_object(const char *text, const char *origin, GError **error)
 {
 	g_autoptr(GError) local_error = NULL;
 	g_autoptr(JsonNode) node = stdiolink_json_parse(text, -1, &local_error);
@@ -255,16 +270,38 @@ parse_config(const char *text, const char *origin, GError **error)
 	return g_steal_pointer(&node);
 }
 
-/* the configuration to check: from --config, from --config-file, or the stored one */
-static JsonNode *
-config_to_validate(SlcContext *ctx, SlcArgs *args, GError **error)
+/**
+ * slc_read_json_object:
+ * @file: a file name
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the JSON object in @file, or %NULL with
+ * %SLC_ERROR_USAGE if it cannot be read or holds something else
+ */
+JsonNode *
+slc_read_json_object(const char *file, GError **error)
 {
 	g_autofree char *contents = NULL;
-	g_autofree char *path = NULL;
-	g_autoptr(JsonNode) project = NULL;
 	g_autoptr(GError) local_error = NULL;
-	JsonNode *config;
 
+	if (!g_file_get_contents(file, &contents, NULL, &local_error)) {
+		g_set_error_literal(error, SLC_ERROR, SLC_ERROR_USAGE, local_error->message);
+		return NULL;
+	}
+	return slc_parse_json_object(contents, file, error);
+}
+
+/**
+ * slc_config_option:
+ * @args: `--config` and `--config-file`
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the configuration object the user gave, or %NULL;
+ * %NULL with %SLC_ERROR_USAGE if both options are given or the value is not an object
+ */
+JsonNode *
+slc_config_option(SlcArgs *args, GError **error)
+{
 	if (args->config != NULL && args->config_file != NULL) {
 		g_set_error_literal(error,
 				    SLC_ERROR,
@@ -273,18 +310,29 @@ config_to_validate(SlcContext *ctx, SlcArgs *args, GError **error)
 		return NULL;
 	}
 	if (args->config != NULL)
-		return parse_config(args->config, "--config", error);
-	if (args->config_file != NULL) {
-		if (!g_file_get_contents(args->config_file, &contents, NULL, &local_error)) {
-			g_set_error_literal(error, SLC_ERROR, SLC_ERROR_USAGE,
-					    local_error->message);
-			return NULL;
-		}
-		return parse_config(contents, args->config_file, error);
+		return slc_parse_json_object(args->config, "--config", error);
+	if (args->config_file != NULL)
+		return slc_read_json_object(args->config_file, error);
+	return NULL;
+}
+
+/* the configuration to check: from --config, from --config-file, or the stored one */
+static JsonNode *
+config_to_validate(SlcContext *ctx, SlcArgs *args, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	g_autofree char *path = NULL;
+	g_autoptr(JsonNode) project = NULL;
+	JsonNode *config = slc_config_option(args, &local_error);
+
+	if (config != NULL || local_error != NULL) {
+		if (local_error != NULL)
+			g_propagate_error(error, g_steal_pointer(&local_error));
+		return config;
 	}
 
 	/* re-check what is stored: ProjectJSON carries the config */
-	path = project_path(args->positional[0], NULL);
+	path = slc_project_path(args->positional[0], NULL);
 	project = slc_context_request(ctx, "GET", path, NULL, NULL, error);
 	if (project == NULL)
 		return NULL;
@@ -318,7 +366,7 @@ slc_cmd_projects_validate(SlcContext *ctx, SlcArgs *args, GError **error)
 	g_autoptr(JsonNode) body = json_node_new(JSON_NODE_OBJECT);
 	g_autoptr(JsonObject) object = json_object_new();
 	g_autoptr(JsonNode) answer = NULL;
-	g_autofree char *path = project_path(id, "validate");
+	g_autofree char *path = slc_project_path(id, "validate");
 	JsonNode *valid;
 
 	config = config_to_validate(ctx, args, error);
@@ -361,7 +409,7 @@ gboolean
 slc_cmd_projects_start(SlcContext *ctx, SlcArgs *args, GError **error)
 {
 	const char *id = args->positional[0];
-	g_autofree char *path = project_path(id, "start");
+	g_autofree char *path = slc_project_path(id, "start");
 	g_autoptr(JsonNode) answer = NULL;
 	JsonNode *noop;
 
@@ -398,7 +446,7 @@ gboolean
 slc_cmd_projects_stop(SlcContext *ctx, SlcArgs *args, GError **error)
 {
 	const char *id = args->positional[0];
-	g_autofree char *path = project_path(id, "stop");
+	g_autofree char *path = slc_project_path(id, "stop");
 	g_autoptr(JsonNode) answer = NULL;
 
 	if (!slc_context_action(ctx, "POST", path, NULL, &answer, error))
@@ -406,4 +454,170 @@ slc_cmd_projects_stop(SlcContext *ctx, SlcArgs *args, GError **error)
 	if (!ctx->json)
 		printf(_("Stopped project “%s”; its instances are being killed.\n"), id);
 	return TRUE;
+}
+
+static void
+render_runtime(SlcContext *ctx, JsonNode *root)
+{
+	g_autoptr(SlcTable) fields = slc_table_new(2);
+	JsonArray *instances = slc_json_get_array(root, "instances");
+	const char *runtime_error = slc_json_get_string(root, "error");
+
+	slc_fields_add_json(fields, _("ID"), root, "id");
+	slc_fields_add_status(fields, _("Status"), root, "status");
+	slc_fields_add_json(fields, _("Enabled"), root, "enabled");
+	slc_fields_add_json(fields, _("Valid"), root, "valid");
+	if (runtime_error != NULL)
+		slc_fields_add(fields, _("Error"), runtime_error, SLC_STYLE_BAD);
+	slc_fields_add_json(fields, _("Schedule"), root, "schedule.type");
+	slc_fields_add_json(fields, _("Timer armed"), root, "schedule.timerActive");
+	slc_fields_add_json(fields, _("Auto-restarting"), root, "schedule.autoRestarting");
+	slc_fields_add_json(fields, _("Restart suppressed"), root, "schedule.restartSuppressed");
+	slc_fields_add_json(fields, _("Failures in a row"), root, "schedule.consecutiveFailures");
+	slc_fields_add_json(fields, _("Shutting down"), root, "schedule.shuttingDown");
+	slc_fields_add_json(fields, _("Instances"), root, "runningInstances");
+	slc_context_print_table(ctx, fields);
+
+	if (instances != NULL && json_array_get_length(instances) > 0) {
+		g_autoptr(SlcTable) table = slc_instances_table_new(instances);
+
+		printf("\n%s\n", _("Instances:"));
+		slc_context_print_table(ctx, table);
+	}
+}
+
+static void
+add_runtime_row(SlcTable *table, JsonNode *runtime)
+{
+	const char *status = slc_json_get_string(runtime, "status");
+	g_autofree char *id = slc_json_display(runtime, "id");
+	g_autofree char *schedule = slc_json_display(runtime, "schedule.type");
+	g_autofree char *timer = slc_json_display(runtime, "schedule.timerActive");
+	g_autofree char *restarting = slc_json_display(runtime, "schedule.autoRestarting");
+	g_autofree char *suppressed = slc_json_display(runtime, "schedule.restartSuppressed");
+	g_autofree char *failures = slc_json_display(runtime, "schedule.consecutiveFailures");
+	g_autofree char *count = slc_json_display(runtime, "runningInstances");
+
+	slc_table_add_cell(table, id, SLC_STYLE_NONE);
+	slc_table_add_cell(table, status != NULL ? status : "-", slc_status_style(status));
+	slc_table_add_cell(table, schedule, SLC_STYLE_NONE);
+	slc_table_add_cell(table, timer, SLC_STYLE_NONE);
+	slc_table_add_cell(table, restarting, SLC_STYLE_NONE);
+	slc_table_add_cell(table, suppressed, SLC_STYLE_NONE);
+	slc_table_add_cell(table, failures, SLC_STYLE_NONE);
+	slc_table_add_cell(table, count, SLC_STYLE_NONE);
+}
+
+static void
+render_runtimes(SlcContext *ctx, JsonNode *root)
+{
+	JsonArray *runtimes = slc_json_get_array(root, "runtimes");
+	g_autoptr(SlcTable) table = slc_table_new(8);
+	guint n = runtimes != NULL ? json_array_get_length(runtimes) : 0;
+
+	if (n == 0) {
+		printf("%s\n", _("No projects."));
+		return;
+	}
+
+	/* TRANSLATORS: table column headers of the project runtime list */
+	slc_table_add_header(table, _("ID"));
+	slc_table_add_header(table, _("STATUS"));
+	slc_table_add_header(table, _("SCHEDULE"));
+	slc_table_add_header(table, _("TIMER"));
+	slc_table_add_header(table, _("AUTO-RESTART"));
+	slc_table_add_header(table, _("SUPPRESSED"));
+	slc_table_add_header(table, _("FAILURES"));
+	slc_table_add_header(table, _("INSTANCES"));
+	for (guint i = 0; i < n; i++)
+		add_runtime_row(table, json_array_get_element(runtimes, i));
+	slc_context_print_table(ctx, table);
+}
+
+static gboolean
+runtime_listed(JsonNode *root, const char *id)
+{
+	JsonArray *runtimes = slc_json_get_array(root, "runtimes");
+
+	for (guint i = 0; runtimes != NULL && i < json_array_get_length(runtimes); i++) {
+		JsonNode *runtime = json_array_get_element(runtimes, i);
+
+		if (g_strcmp0(slc_json_get_string(runtime, "id"), id) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* the list route skips unknown ids silently; a typo should not go unnoticed */
+static gboolean
+check_runtimes_listed(JsonNode *root, char **ids, GError **error)
+{
+	for (guint i = 0; ids[i] != NULL; i++) {
+		if (runtime_listed(root, ids[i]))
+			continue;
+		g_set_error(error,
+			    STDIOLINK_ERROR,
+			    STDIOLINK_ERROR_NOT_FOUND,
+			    _("project not found: %s"),
+			    ids[i]);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static char *
+runtimes_path(char **ids)
+{
+	g_autoptr(GString) path = g_string_new("/api/projects/runtime");
+
+	for (guint i = 0; ids[i] != NULL; i++) {
+		g_autofree char *escaped = stdiolink_client_escape_segment(ids[i]);
+
+		g_string_append(path, i == 0 ? "?ids=" : ",");
+		g_string_append(path, escaped);
+	}
+	return g_strdup(path->str);
+}
+
+/**
+ * slc_cmd_projects_runtime:
+ * @ctx: the context
+ * @args: the project ids, none for all projects
+ * @error: return location for a #GError
+ *
+ * `stdiolinkctl projects runtime [ID…]`: one id shows GET /api/projects/ID/runtime in
+ * full; none or several list GET /api/projects/runtime?ids=… as a table. An id the
+ * daemon does not know is an error (exit status 1), after the table of the others.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+slc_cmd_projects_runtime(SlcContext *ctx, SlcArgs *args, GError **error)
+{
+	char **ids = args->positional;
+	g_autofree char *path = NULL;
+	g_autoptr(GBytes) raw = NULL;
+	g_autoptr(JsonNode) root = NULL;
+
+	if (ids != NULL && ids[0] != NULL && ids[1] == NULL) {
+		path = slc_project_path(ids[0], "runtime");
+		return slc_context_show(ctx, path, render_runtime, error);
+	}
+
+	path = runtimes_path(ids != NULL ? ids : (char *[]){NULL});
+	root = slc_context_request(ctx, "GET", path, NULL, &raw, error);
+	if (root == NULL && raw == NULL)
+		return FALSE;
+	if (ctx->json) {
+		slc_context_print_raw(ctx, raw);
+	} else if (root != NULL && JSON_NODE_HOLDS_OBJECT(root)) {
+		render_runtimes(ctx, root);
+	} else {
+		g_set_error_literal(error,
+				    SLC_ERROR,
+				    SLC_ERROR_FAILED,
+				    _("the daemon sent an unexpected answer"));
+		return FALSE;
+	}
+	return ids == NULL || check_runtimes_listed(root, ids, error);
 }

@@ -1,6 +1,8 @@
 #include "config.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "slc-context.h"
@@ -35,6 +37,17 @@ slc_args_clear(SlcArgs *args)
 	g_clear_pointer(&args->project, g_free);
 	g_clear_pointer(&args->config, g_free);
 	g_clear_pointer(&args->config_file, g_free);
+	g_clear_pointer(&args->file, g_free);
+	g_clear_pointer(&args->id, g_free);
+	g_clear_pointer(&args->name, g_free);
+	g_clear_pointer(&args->service, g_free);
+	g_clear_pointer(&args->schedule, g_free);
+	g_clear_pointer(&args->set, g_strfreev);
+	g_clear_pointer(&args->types, g_strfreev);
+	g_clear_pointer(&args->version, g_free);
+	g_clear_pointer(&args->template_name, g_free);
+	g_clear_pointer(&args->description, g_free);
+	g_clear_pointer(&args->author, g_free);
 }
 
 typedef struct {
@@ -68,6 +81,99 @@ raw_is_json(GBytes *raw_body)
 }
 
 /**
+ * slc_context_take_error:
+ * @ctx: the context
+ * @transport_error: (transfer full): what a request failed with
+ * @error: return location for a #GError
+ *
+ * A server error (%STDIOLINK_ERROR) and a cancellation stay as they are; anything else
+ * means the daemon could not be reached or did not speak HTTP, and becomes
+ * %SLC_ERROR_UNREACHABLE with a hint on how to start the daemon.
+ */
+void
+slc_context_take_error(SlcContext *ctx, GError *transport_error, GError **error)
+{
+	g_autoptr(GError) local_error = transport_error;
+
+	if (local_error->domain == STDIOLINK_ERROR ||
+	    g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return;
+	}
+	g_set_error(error,
+		    SLC_ERROR,
+		    SLC_ERROR_UNREACHABLE,
+		    /* TRANSLATORS: the first %s is a URL, the second why it failed */
+		    _("cannot reach stdiolinkd at %s: %s\n"
+		      "Is the daemon running? Start it with “stdiolinkd”, "
+		      "or give its address with --url or STDIOLINK_URL."),
+		    ctx->url,
+		    local_error->message);
+}
+
+/**
+ * slc_context_request_async:
+ * @ctx: the context
+ * @method: the HTTP method
+ * @path: the escaped path and query
+ * @body: (nullable): a JSON body
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the answer
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of slc_context_request(), for commands that keep running (a
+ * follow loop); finish with slc_context_request_finish().
+ */
+void
+slc_context_request_async(SlcContext *ctx,
+			  const char *method,
+			  const char *path,
+			  JsonNode *body,
+			  GCancellable *cancellable,
+			  GAsyncReadyCallback callback,
+			  gpointer user_data)
+{
+	stdiolink_client_request_async(ctx->client, method, path, body, cancellable, callback,
+				       user_data);
+}
+
+/**
+ * slc_context_request_finish:
+ * @ctx: the context
+ * @res: the #GAsyncResult passed to the callback
+ * @raw_body: (out) (optional) (transfer full): the response body as received
+ * @error: return location for a #GError
+ *
+ * See slc_context_request() for what happens to errors.
+ *
+ * Returns: (transfer full) (nullable): the parsed body; %NULL for an empty body or on error
+ */
+JsonNode *
+slc_context_request_finish(SlcContext *ctx, GAsyncResult *res, GBytes **raw_body, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(GBytes) raw = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	guint status = 0;
+
+	node = stdiolink_client_request_finish_full(ctx->client, res, &status, &raw,
+						    &local_error);
+
+	/* the daemon answered with an error: with --json its body is the answer */
+	if (local_error != NULL && local_error->domain == STDIOLINK_ERROR && ctx->json &&
+	    status >= 400 && raw_is_json(raw))
+		slc_context_print_raw(ctx, raw);
+	if (local_error != NULL) {
+		slc_context_take_error(ctx, g_steal_pointer(&local_error), error);
+		return NULL;
+	}
+
+	if (raw_body != NULL)
+		*raw_body = g_steal_pointer(&raw);
+	return g_steal_pointer(&node);
+}
+
+/**
  * slc_context_request:
  * @ctx: the context
  * @method: the HTTP method
@@ -92,43 +198,13 @@ slc_context_request(SlcContext *ctx,
 		    GError **error)
 {
 	SlcWait wait = {ctx->loop, NULL};
-	g_autoptr(GError) local_error = NULL;
-	g_autoptr(GBytes) raw = NULL;
-	g_autoptr(JsonNode) node = NULL;
-	guint status = 0;
+	JsonNode *node;
 
-	stdiolink_client_request_async(ctx->client, method, path, body, NULL,
-				       request_done_cb, &wait);
+	slc_context_request_async(ctx, method, path, body, NULL, request_done_cb, &wait);
 	g_main_loop_run(ctx->loop);
-	node = stdiolink_client_request_finish_full(ctx->client, wait.res, &status, &raw,
-						    &local_error);
+	node = slc_context_request_finish(ctx, wait.res, raw_body, error);
 	g_clear_object(&wait.res);
-
-	/* the daemon answered with an error */
-	if (local_error != NULL && local_error->domain == STDIOLINK_ERROR) {
-		if (ctx->json && status >= 400 && raw_is_json(raw))
-			slc_context_print_raw(ctx, raw);
-		g_propagate_error(error, g_steal_pointer(&local_error));
-		return NULL;
-	}
-
-	/* the daemon could not be reached or did not speak HTTP */
-	if (local_error != NULL) {
-		g_set_error(error,
-			    SLC_ERROR,
-			    SLC_ERROR_UNREACHABLE,
-			    /* TRANSLATORS: the first %s is a URL, the second why it failed */
-			    _("cannot reach stdiolinkd at %s: %s\n"
-			      "Is the daemon running? Start it with “stdiolinkd”, "
-			      "or give its address with --url or STDIOLINK_URL."),
-			    ctx->url,
-			    local_error->message);
-		return NULL;
-	}
-
-	if (raw_body != NULL)
-		*raw_body = g_steal_pointer(&raw);
-	return g_steal_pointer(&node);
+	return node;
 }
 
 /**
@@ -236,6 +312,80 @@ slc_context_show(SlcContext *ctx, const char *path, SlcRenderFunc render, GError
 	}
 	render(ctx, node);
 	return TRUE;
+}
+
+typedef struct {
+	SlcInterruptFunc func;
+	gpointer user_data;
+} SlcInterrupt;
+
+static gboolean
+interrupt_cb(gpointer user_data)
+{
+	SlcInterrupt *interrupt = user_data;
+
+	interrupt->func(interrupt->user_data);
+	return G_SOURCE_CONTINUE;
+}
+
+/**
+ * slc_context_on_interrupt:
+ * @func: called on the main loop when SIGINT arrives
+ * @user_data: data for @func
+ *
+ * A command that runs until Ctrl+C ends cleanly (exit status 0) instead of dying by the
+ * signal: @func cancels what is in flight and lets the loop finish. Remove the handler
+ * with g_source_remove().
+ *
+ * Returns: the source id of the handler
+ */
+guint
+slc_context_on_interrupt(SlcInterruptFunc func, gpointer user_data)
+{
+	SlcInterrupt *interrupt = g_new0(SlcInterrupt, 1);
+
+	interrupt->func = func;
+	interrupt->user_data = user_data;
+	return g_unix_signal_add_full(G_PRIORITY_DEFAULT, SIGINT, interrupt_cb, interrupt, g_free);
+}
+
+/**
+ * slc_format_bytes:
+ * @root: (nullable): a node
+ * @path: see slc_json_lookup()
+ *
+ * Returns: (transfer full): the byte count at @path in binary units (“12.3 MiB”), or `-`
+ */
+char *
+slc_format_bytes(JsonNode *root, const char *path)
+{
+	JsonNode *node = slc_json_lookup(root, path);
+	double value;
+
+	if (!stdiolink_json_node_is_number(node))
+		return g_strdup("-");
+	value = stdiolink_json_node_get_number(node);
+	if (value < 0)
+		return g_strdup("-");
+	return g_format_size_full((guint64)value, G_FORMAT_SIZE_IEC_UNITS);
+}
+
+/**
+ * slc_format_percent:
+ * @root: (nullable): a node
+ * @path: see slc_json_lookup()
+ *
+ * Returns: (transfer full): the percentage at @path with one decimal (“12.5%”), or `-`
+ */
+char *
+slc_format_percent(JsonNode *root, const char *path)
+{
+	JsonNode *node = slc_json_lookup(root, path);
+
+	if (!stdiolink_json_node_is_number(node))
+		return g_strdup("-");
+	/* TRANSLATORS: a CPU share, e.g. "12.5%" */
+	return g_strdup_printf(_("%.1f%%"), stdiolink_json_node_get_number(node));
 }
 
 /**

@@ -8,6 +8,9 @@ G_BEGIN_DECLS
 /* the default daemon address, after --url and $STDIOLINK_URL */
 #define SLC_DEFAULT_URL "http://127.0.0.1:6200"
 
+/* `logs` without -n prints as many lines as the API does by default */
+#define SLC_DEFAULT_LOG_LINES 100
+
 /*
  * Failures of the CLI itself. Each code is the exit status it leads to (the nmcli way);
  * a STDIOLINK_ERROR from the server exits with 1.
@@ -33,6 +36,9 @@ typedef struct {
 	GMainLoop *loop;
 } SlcContext;
 
+/* an integer option that was not given */
+#define SLC_UNSET G_MININT
+
 /* the verb-level options and the positional arguments left after them */
 typedef struct {
 	char **positional;
@@ -40,6 +46,34 @@ typedef struct {
 	char *config;
 	char *config_file;
 	int page;
+
+	/* projects create / update */
+	char *file;
+	char *id;
+	char *name;
+	char *service;
+	char *schedule;
+	int interval_ms;
+	int max_concurrent;
+	int restart_delay_ms;
+	int max_failures;
+	int run_timeout_ms;
+	gboolean disabled;
+	char **set;
+
+	/* logs */
+	int lines;
+	gboolean follow;
+
+	/* events */
+	char **types;
+
+	/* services create / delete (put uses file) */
+	char *version;
+	char *template_name;
+	char *description;
+	char *author;
+	gboolean force;
 } SlcArgs;
 
 void slc_args_clear(SlcArgs *args);
@@ -52,6 +86,18 @@ JsonNode *slc_context_request(SlcContext *ctx,
 			      JsonNode *body,
 			      GBytes **raw_body,
 			      GError **error);
+void slc_context_request_async(SlcContext *ctx,
+			       const char *method,
+			       const char *path,
+			       JsonNode *body,
+			       GCancellable *cancellable,
+			       GAsyncReadyCallback callback,
+			       gpointer user_data);
+JsonNode *slc_context_request_finish(SlcContext *ctx,
+				     GAsyncResult *res,
+				     GBytes **raw_body,
+				     GError **error);
+void slc_context_take_error(SlcContext *ctx, GError *transport_error, GError **error);
 void slc_context_print_raw(SlcContext *ctx, GBytes *raw_body);
 void slc_context_print_table(SlcContext *ctx, SlcTable *table);
 
@@ -64,6 +110,12 @@ gboolean slc_context_action(SlcContext *ctx,
 
 typedef void (*SlcRenderFunc)(SlcContext *ctx, JsonNode *node);
 gboolean slc_context_show(SlcContext *ctx, const char *path, SlcRenderFunc render, GError **error);
+
+/* the commands that keep running until Ctrl+C */
+typedef void (*SlcInterruptFunc)(gpointer user_data);
+guint slc_context_on_interrupt(SlcInterruptFunc func, gpointer user_data);
+char *slc_format_bytes(JsonNode *root, const char *path);
+char *slc_format_percent(JsonNode *root, const char *path);
 
 JsonNode *slc_json_lookup(JsonNode *root, const char *path);
 const char *slc_json_get_string(JsonNode *root, const char *path);

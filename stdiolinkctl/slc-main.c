@@ -164,8 +164,11 @@ run(int argc, char **argv, GError **error)
 	}
 
 	noun = take_positional(&options);
-	if (options.help)
-		return slc_commands_print_help(noun, error);
+	if (options.help) {
+		if (noun != NULL && slc_commands_noun_has_verbs(noun))
+			verb = take_positional(&options);
+		return slc_commands_print_help(noun, verb, error);
+	}
 	if (noun == NULL) {
 		slc_commands_print_usage_hint();
 		g_set_error_literal(error, SLC_ERROR, SLC_ERROR_USAGE, _("no command given"));

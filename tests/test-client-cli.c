@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@ typedef struct {
 	char *last_query;
 	char *last_body;
 	char *last_content_type;
+	GPtrArray *log; /* "METHOD /path?query" of every request, in order */
 } TestServer;
 
 static void
@@ -65,6 +67,9 @@ record_request(TestServer *ts, SoupServerMessage *msg)
 	ts->last_body = g_strndup(body->data != NULL ? body->data : "", (gsize)body->length);
 	g_free(ts->last_content_type);
 	ts->last_content_type = g_strdup(soup_message_headers_get_content_type(headers, NULL));
+	g_ptr_array_add(ts->log, g_strdup_printf("%s %s%s%s", ts->last_method, ts->last_path,
+						 ts->last_query != NULL ? "?" : "",
+						 ts->last_query != NULL ? ts->last_query : ""));
 }
 
 static void
@@ -108,6 +113,7 @@ test_server_new(void)
 
 	ts->answers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)canned_answer_free);
+	ts->log = g_ptr_array_new_with_free_func(g_free);
 	ts->server = soup_server_new(NULL, NULL);
 	soup_server_add_handler(ts->server, NULL, server_cb, ts, NULL);
 
@@ -155,6 +161,7 @@ test_server_free(TestServer *ts)
 	g_free(ts->last_query);
 	g_free(ts->last_body);
 	g_free(ts->last_content_type);
+	g_ptr_array_unref(ts->log);
 	g_free(ts);
 }
 
@@ -429,6 +436,160 @@ test_client_escape_func(void)
 	g_assert_null(ts->last_query);
 }
 
+static void
+assert_sse_event(StdiolinkSseParser *parser,
+		 const char *line,
+		 const char *expected_type,
+		 const char *expected_data)
+{
+	g_autofree char *type = NULL;
+	g_autofree char *data = NULL;
+	gboolean complete = stdiolink_sse_parser_push_line(parser, line, &type, &data);
+
+	if (expected_type == NULL) {
+		g_assert_false(complete);
+		g_assert_null(type);
+		g_assert_null(data);
+		return;
+	}
+	g_assert_true(complete);
+	g_assert_cmpstr(type, ==, expected_type);
+	g_assert_cmpstr(data, ==, expected_data);
+}
+
+static void
+test_client_sse_parser_func(void)
+{
+	g_autoptr(StdiolinkSseParser) parser = stdiolink_sse_parser_new();
+
+	/* the daemon's shape: event, data, blank line; heartbeats are comments */
+	assert_sse_event(parser, ": heartbeat", NULL, NULL);
+	assert_sse_event(parser, "", NULL, NULL);
+	assert_sse_event(parser, "event: instance.started", NULL, NULL);
+	assert_sse_event(parser, "data: {\"pid\":1}", NULL, NULL);
+	assert_sse_event(parser, "", "instance.started", "{\"pid\":1}");
+
+	/* CRLF, no space after the colon, several data lines, id and retry ignored */
+	assert_sse_event(parser, "event:job.progress\r", NULL, NULL);
+	assert_sse_event(parser, "id: 7\r", NULL, NULL);
+	assert_sse_event(parser, "retry: 1000\r", NULL, NULL);
+	assert_sse_event(parser, "data:a\r", NULL, NULL);
+	assert_sse_event(parser, "data:  b: c\r", NULL, NULL);
+	assert_sse_event(parser, "data\r", NULL, NULL);
+	assert_sse_event(parser, "\r", "job.progress", "a\n b: c\n");
+
+	/* no event name: "message"; the name does not carry over to the next event */
+	assert_sse_event(parser, "data: x", NULL, NULL);
+	assert_sse_event(parser, "", "message", "x");
+
+	/* an event without data is not dispatched, and is forgotten */
+	assert_sse_event(parser, "event: lonely", NULL, NULL);
+	assert_sse_event(parser, "", NULL, NULL);
+	assert_sse_event(parser, "data: y", NULL, NULL);
+	assert_sse_event(parser, "", "message", "y");
+
+	/* unknown fields are ignored */
+	assert_sse_event(parser, "colour: red", NULL, NULL);
+	assert_sse_event(parser, "data: z", NULL, NULL);
+	assert_sse_event(parser, "", "message", "z");
+}
+
+static GInputStream *
+client_open_stream(StdiolinkClient *client, const char *path, guint *status, GError **error)
+{
+	GAsyncResult *res = NULL;
+	GInputStream *stream;
+
+	stdiolink_client_open_stream_async(client, path, "text/event-stream", NULL,
+					   store_result_cb, &res);
+	while (res == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	stream = stdiolink_client_open_stream_finish(client, res, status, error);
+	g_object_unref(res);
+	return stream;
+}
+
+static char *
+read_stream(GInputStream *stream)
+{
+	g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
+	g_autoptr(GError) error = NULL;
+	GAsyncResult *res = NULL;
+
+	g_output_stream_splice_async(out, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+				     G_PRIORITY_DEFAULT, NULL, store_result_cb, &res);
+	while (res == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_output_stream_splice_finish(out, res, &error);
+	g_object_unref(res);
+	g_assert_no_error(error);
+	return g_strndup(g_memory_output_stream_get_data(G_MEMORY_OUTPUT_STREAM(out)),
+			 g_memory_output_stream_get_data_size(G_MEMORY_OUTPUT_STREAM(out)));
+}
+
+static void
+test_client_stream_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_autoptr(StdiolinkClient) client = stdiolink_client_new(ts->url);
+	g_autofree char *url = unreachable_url();
+	g_autoptr(StdiolinkClient) nowhere = stdiolink_client_new(url);
+	const char *events = "event: a\ndata: {}\n\n";
+	guint status = 0;
+
+	/* the body, as it comes */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GInputStream) stream = NULL;
+		g_autofree char *text = NULL;
+
+		test_server_answer(ts, "GET /api/events/stream", 200, events);
+		stream = client_open_stream(client, "/api/events/stream?filter=a", &status,
+					    &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(status, ==, 200);
+		text = read_stream(stream);
+		g_assert_cmpstr(text, ==, events);
+		g_assert_cmpstr(ts->last_query, ==, "filter=a");
+	}
+
+	/* an error status is decoded as for any request */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GInputStream) stream = NULL;
+
+		test_server_answer(ts, "GET /api/events/stream", 403,
+				   "{\"error\":\"origin not allowed\",\"code\":\"forbidden\"}");
+		stream = client_open_stream(client, "/api/events/stream", &status, &error);
+		g_assert_null(stream);
+		g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_FORBIDDEN);
+		g_assert_cmpstr(error->message, ==, "origin not allowed");
+		g_assert_cmpuint(status, ==, 403);
+	}
+
+	/* nobody listening */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GInputStream) stream = NULL;
+
+		stream = client_open_stream(nowhere, "/api/events/stream", &status, &error);
+		g_assert_null(stream);
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+		g_assert_cmpuint(status, ==, 0);
+	}
+
+	/* a path that is no URL */
+	{
+		g_autoptr(StdiolinkClient) bad = stdiolink_client_new("ftp://x");
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GInputStream) stream = NULL;
+
+		stream = client_open_stream(bad, "/api/events/stream", &status, &error);
+		g_assert_null(stream);
+		g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST);
+	}
+}
+
 /* the console: widths, layout, colour policy */
 
 static void
@@ -644,6 +805,74 @@ test_cli_usage_func(void)
 		assert_usage_error(url, cases[i]);
 }
 
+/* the commands that change projects, read logs and watch events find these mistakes
+ * before they ask the daemon */
+static void
+test_cli_usage_edit_func(void)
+{
+	g_autofree char *url = unreachable_url();
+	const char *const *const cases[] = {
+		/* create needs --id, --name and --service, or --file */
+		(const char *const[]){"projects", "create", NULL},
+		(const char *const[]){"projects", "create", "--id", "p", "--name", "P", NULL},
+		(const char *const[]){"projects", "create", "--name", "P", "--service", "s", NULL},
+		(const char *const[]){"projects", "create", "p1", "--id", "p1", NULL},
+		(const char *const[]){"projects", "create", "--file",
+				      "/nonexistent/stdiolink/p.json", NULL},
+		(const char *const[]){"projects", "create", "--file", "/dev/null", NULL},
+		/* schedules */
+		(const char *const[]){"projects", "create", "--id", "p", "--name", "P",
+				      "--service", "s", "--schedule", "hourly", NULL},
+		(const char *const[]){"projects", "create", "--id", "p", "--name", "P",
+				      "--service", "s", "--interval-ms", "1000", NULL},
+		(const char *const[]){"projects", "create", "--id", "p", "--name", "P",
+				      "--service", "s", "--schedule", "daemon", "--interval-ms",
+				      "1000", NULL},
+		(const char *const[]){"projects", "create", "--id", "p", "--name", "P",
+				      "--service", "s", "--schedule", "fixed_rate",
+				      "--max-failures", "3", NULL},
+		(const char *const[]){"projects", "create", "--id", "p", "--name", "P",
+				      "--service", "s", "--interval-ms", "soon", NULL},
+		(const char *const[]){"projects", "update", "p", "--schedule", "weekly", NULL},
+		/* configuration */
+		(const char *const[]){"projects", "create", "--id", "p", "--name", "P",
+				      "--service", "s", "--set", "port", NULL},
+		(const char *const[]){"projects", "create", "--id", "p", "--name", "P",
+				      "--service", "s", "--set", "=1", NULL},
+		(const char *const[]){"projects", "create", "--id", "p", "--name", "P",
+				      "--service", "s", "--config", "[]", NULL},
+		(const char *const[]){"projects", "update", "p", "--config", "{}",
+				      "--config-file", "/dev/null", NULL},
+		(const char *const[]){"projects", "update", "p", "--config", "1", NULL},
+		(const char *const[]){"projects", "update", "p", "--set", "novalue", NULL},
+		(const char *const[]){"projects", "update", NULL},
+		(const char *const[]){"projects", "update", "p", "--id", "q", NULL},
+		/* the others take one id */
+		(const char *const[]){"projects", "delete", NULL},
+		(const char *const[]){"projects", "enable", NULL},
+		(const char *const[]){"projects", "disable", "a", "b", NULL},
+		(const char *const[]){"projects", "reload", NULL},
+		(const char *const[]){"projects", "runtime", "--page", "2", NULL},
+		/* logs */
+		(const char *const[]){"projects", "logs", NULL},
+		(const char *const[]){"projects", "logs", "p", "-n", "0", NULL},
+		(const char *const[]){"projects", "logs", "p", "-n", "5001", NULL},
+		(const char *const[]){"projects", "logs", "p", "--lines=-3", NULL},
+		(const char *const[]){"projects", "logs", "p", "-n", "many", NULL},
+		(const char *const[]){"instances", "logs", "i", "-n", "0", NULL},
+		(const char *const[]){"instances", "logs", "i", "-f", NULL},
+		(const char *const[]){"instances", "tree", NULL},
+		(const char *const[]){"instances", "resources", "a", "b", NULL},
+		/* events */
+		(const char *const[]){"events", "now", NULL},
+		(const char *const[]){"events", "--type", NULL},
+		(const char *const[]){"events", "--follow", NULL},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+		assert_usage_error(url, cases[i]);
+}
+
 static void
 test_cli_unknown_noun_message_func(void)
 {
@@ -663,11 +892,18 @@ test_cli_unknown_noun_message_func(void)
 static void
 test_cli_help_func(void)
 {
-	const char *nouns[] = {"status", "services", "projects", "instances", "drivers"};
+	const char *nouns[] = {"status", "services", "projects", "instances", "drivers",
+			       "events"};
 	const char *commands[] = {"services list", "services show", "projects list",
 				  "projects show", "projects validate", "projects start",
-				  "projects stop", "instances list", "instances show",
-				  "instances terminate", "drivers list", "drivers show"};
+				  "projects stop", "projects create", "projects update ID",
+				  "projects delete ID", "projects enable ID", "projects disable ID",
+				  "projects reload ID", "projects runtime [ID…]",
+				  "projects logs ID",
+				  "instances list", "instances show", "instances logs ID",
+				  "instances tree ID", "instances resources ID",
+				  "instances terminate", "drivers list", "drivers show",
+				  "events [OPTIONS]"};
 	const char *flags[] = {"--help", "-h"};
 
 	for (guint f = 0; f < G_N_ELEMENTS(flags); f++) {
@@ -691,7 +927,8 @@ test_cli_help_func(void)
 static void
 test_cli_help_noun_func(void)
 {
-	const char *nouns[] = {"status", "services", "projects", "instances", "drivers"};
+	const char *nouns[] = {"status", "services", "projects", "instances", "drivers",
+			       "events"};
 
 	for (guint i = 0; i < G_N_ELEMENTS(nouns); i++) {
 		g_auto(CtlResult) result = {0};
@@ -704,16 +941,52 @@ test_cli_help_noun_func(void)
 		g_assert_nonnull(strstr(result.out, example));
 	}
 
-	/* the group's help lists its commands and their options */
+	/* the group's help lists its commands and their options; an option that several
+	 * commands take is listed once, with their names */
+	{
+		g_auto(CtlResult) result = {0};
+
+		RUN_CTL(&result, "projects", "--help");
+		g_assert_cmpint(result.status, ==, 0);
+		g_assert_nonnull(strstr(result.out, "projects validate ID"));
+		g_assert_nonnull(strstr(result.out, "--config-file FILE"));
+		g_assert_nonnull(strstr(result.out, "projects stop ID"));
+		g_assert_nonnull(strstr(result.out, "(create, update) The project's display name"));
+		g_assert_nonnull(strstr(result.out, "-n, --lines N"));
+		g_assert_nonnull(strstr(result.out, "-f, --follow"));
+		g_assert_null(strstr(result.out, "drivers list"));
+	}
+
+	/* a command's help: its usage, its options, its examples */
 	{
 		g_auto(CtlResult) result = {0};
 
 		RUN_CTL(&result, "projects", "validate", "--help");
 		g_assert_cmpint(result.status, ==, 0);
-		g_assert_nonnull(strstr(result.out, "projects validate ID"));
+		g_assert_cmpstr(result.err, ==, "");
+		g_assert_nonnull(strstr(result.out, "projects validate ID [OPTIONS]"));
 		g_assert_nonnull(strstr(result.out, "--config-file FILE"));
-		g_assert_nonnull(strstr(result.out, "projects stop ID"));
-		g_assert_null(strstr(result.out, "drivers list"));
+		g_assert_nonnull(strstr(result.out, "stdiolinkctl projects validate radar1"));
+		g_assert_null(strstr(result.out, "projects stop ID"));
+		g_assert_null(strstr(result.out, "(validate)"));
+	}
+	{
+		g_auto(CtlResult) result = {0};
+
+		RUN_CTL(&result, "projects", "create", "--help");
+		g_assert_cmpint(result.status, ==, 0);
+		g_assert_nonnull(strstr(result.out, "--id ID"));
+		g_assert_nonnull(strstr(result.out, "--set KEY=VALUE"));
+		g_assert_nonnull(strstr(result.out, "--disabled "));
+		g_assert_null(strstr(result.out, "--lines"));
+	}
+	{
+		g_auto(CtlResult) result = {0};
+
+		RUN_CTL(&result, "projects", "bogus", "--help");
+		g_assert_cmpint(result.status, ==, 2);
+		g_assert_cmpstr(result.out, ==, "");
+		g_assert_nonnull(strstr(result.err, "unknown command “bogus” for “projects”"));
 	}
 	{
 		g_auto(CtlResult) result = {0};
@@ -1186,6 +1459,737 @@ test_cli_drivers_func(void)
 			"ping     Check the link\n");
 }
 
+/* creating, changing and deleting projects */
+
+#define PROJECT_ANSWER(id, status)                                                            \
+	"{\"id\":\"" id "\",\"name\":\"N\",\"serviceId\":\"svc\",\"enabled\":true,"          \
+	"\"valid\":true,\"schedule\":{\"type\":\"manual\",\"runTimeoutMs\":0},"               \
+	"\"config\":{},\"instanceCount\":0,\"status\":\"" status "\"}"
+
+static void
+test_cli_project_create_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlResult) result = {0};
+	g_autofree char *dir = g_dir_make_tmp("stdiolink-cli-XXXXXX", NULL);
+	g_autofree char *file = g_build_filename(dir, "p.json", NULL);
+	g_autofree char *config_file = g_build_filename(dir, "config.json", NULL);
+
+	test_server_answer(ts, "POST /api/projects", 201, PROJECT_ANSWER("p1", "stopped"));
+
+	/* from options: --set values are JSON when they parse, text otherwise */
+	RUN_CTL(&result, "--url", ts->url, "projects", "create", "--id", "p1", "--name",
+		"Radar 1", "--service", "svc", "--schedule", "fixed_rate", "--interval-ms",
+		"2000", "--max-concurrent", "2", "--run-timeout-ms", "0", "--set", "port=8080",
+		"--set", "host=example.org", "--set", "tags=[\"a\"]", "--set", "on=true",
+		"--set", "quoted=\"8080\"", "--set", "empty=", "--set", "eq=a=b");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.err, ==, "");
+	g_assert_cmpstr(result.out, ==, "Created project “p1” (stopped).\n");
+	g_assert_cmpstr(ts->last_method, ==, "POST");
+	g_assert_cmpstr(ts->last_path, ==, "/api/projects");
+	g_assert_cmpstr(ts->last_content_type, ==, "application/json");
+	g_assert_cmpstr(ts->last_body, ==,
+			"{\"config\":{\"empty\":\"\",\"eq\":\"a=b\",\"host\":\"example.org\","
+			"\"on\":true,\"port\":8080,\"quoted\":\"8080\",\"tags\":[\"a\"]},"
+			"\"id\":\"p1\",\"name\":\"Radar 1\",\"schedule\":{\"intervalMs\":2000,"
+			"\"maxConcurrent\":2,\"runTimeoutMs\":0,\"type\":\"fixed_rate\"},"
+			"\"serviceId\":\"svc\"}");
+
+	/* --disabled, a daemon schedule, --config then --set on top of it */
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "create", "--id", "p1", "--name", "N",
+		"--service", "svc", "--disabled", "--schedule", "daemon", "--restart-delay-ms",
+		"0", "--max-failures", "3", "--config", "{\"a\":1,\"b\":2}", "--set", "b=3");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(ts->last_body, ==,
+			"{\"config\":{\"a\":1,\"b\":3},\"enabled\":false,\"id\":\"p1\","
+			"\"name\":\"N\",\"schedule\":{\"maxConsecutiveFailures\":3,"
+			"\"restartDelayMs\":0,\"type\":\"daemon\"},\"serviceId\":\"svc\"}");
+
+	/* from a file, which the options change */
+	g_assert_true(g_file_set_contents(file,
+					  "{\"id\":\"p1\",\"name\":\"From file\","
+					  "\"serviceId\":\"svc\","
+					  "\"schedule\":{\"type\":\"fixed_rate\","
+					  "\"intervalMs\":500},\"config\":{\"x\":1}}",
+					  -1, NULL));
+	g_assert_true(g_file_set_contents(config_file, "{\"y\": 2}", -1, NULL));
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "create", "--file", file,
+		"--interval-ms", "750");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(ts->last_body, ==,
+			"{\"config\":{\"x\":1},\"id\":\"p1\",\"name\":\"From file\","
+			"\"schedule\":{\"intervalMs\":750,\"type\":\"fixed_rate\"},"
+			"\"serviceId\":\"svc\"}");
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "create", "--file", file, "--id", "p2",
+		"--config-file", config_file);
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(ts->last_body, ==,
+			"{\"config\":{\"y\":2},\"id\":\"p2\",\"name\":\"From file\","
+			"\"schedule\":{\"intervalMs\":500,\"type\":\"fixed_rate\"},"
+			"\"serviceId\":\"svc\"}");
+
+	/* --json: the API's answer; a refusal: exit 1 with its message */
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "--json", "projects", "create", "--file", file);
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==, PROJECT_ANSWER("p1", "stopped") "\n");
+	test_server_answer(ts, "POST /api/projects", 409,
+			   "{\"error\":\"project already exists\",\"code\":\"conflict\"}");
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "create", "--file", file);
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.out, ==, "");
+	g_assert_cmpstr(result.err, ==, "stdiolinkctl: project already exists\n");
+
+	g_unlink(file);
+	g_unlink(config_file);
+	g_rmdir(dir);
+}
+
+static void
+test_cli_project_update_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlResult) result = {0};
+	g_autofree char *dir = g_dir_make_tmp("stdiolink-cli-XXXXXX", NULL);
+	g_autofree char *file = g_build_filename(dir, "p.json", NULL);
+	guint n_log;
+
+	/* the stored project, with what the daemon computes */
+	test_server_answer(ts, "GET /api/projects/p1", 200,
+			   "{\"id\":\"p1\",\"name\":\"Old\",\"serviceId\":\"svc\","
+			   "\"enabled\":false,\"valid\":false,\"error\":\"port: bad\","
+			   "\"status\":\"invalid\",\"instanceCount\":0,\"instances\":[],"
+			   "\"configSchema\":{},\"schedule\":{\"type\":\"fixed_rate\","
+			   "\"runTimeoutMs\":0,\"intervalMs\":5000,\"maxConcurrent\":1},"
+			   "\"config\":{\"port\":70000,\"host\":\"h\"}}");
+	test_server_answer(ts, "PUT /api/projects/p1", 200, PROJECT_ANSWER("p1", "disabled"));
+
+	/* what no option names stays; computed fields are not sent back */
+	n_log = ts->log->len;
+	RUN_CTL(&result, "--url", ts->url, "projects", "update", "p1", "--name", "New",
+		"--set", "port=8080", "--interval-ms", "1000");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.err, ==, "");
+	g_assert_cmpstr(result.out, ==, "Updated project “p1” (disabled).\n");
+	g_assert_cmpuint(ts->log->len, ==, n_log + 2);
+	g_assert_cmpstr(g_ptr_array_index(ts->log, n_log), ==, "GET /api/projects/p1");
+	g_assert_cmpstr(g_ptr_array_index(ts->log, n_log + 1), ==, "PUT /api/projects/p1");
+	g_assert_cmpstr(ts->last_body, ==,
+			"{\"config\":{\"host\":\"h\",\"port\":8080},\"enabled\":false,"
+			"\"id\":\"p1\",\"name\":\"New\",\"schedule\":{\"intervalMs\":1000,"
+			"\"maxConcurrent\":1,\"runTimeoutMs\":0,\"type\":\"fixed_rate\"},"
+			"\"serviceId\":\"svc\"}");
+
+	/* a new schedule type; an option of the stored type that the new one lacks is an
+	 * error found after the stored project is read, and nothing is sent */
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "update", "p1", "--schedule", "daemon",
+		"--max-failures", "2", "--service", "other", "--config", "{}");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(ts->last_body, ==,
+			"{\"config\":{},\"enabled\":false,\"id\":\"p1\",\"name\":\"Old\","
+			"\"schedule\":{\"intervalMs\":5000,\"maxConcurrent\":1,"
+			"\"maxConsecutiveFailures\":2,\"runTimeoutMs\":0,\"type\":\"daemon\"},"
+			"\"serviceId\":\"other\"}");
+	n_log = ts->log->len;
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "update", "p1", "--restart-delay-ms", "5");
+	g_assert_cmpint(result.status, ==, 2);
+	g_assert_cmpstr(result.err, ==,
+			"stdiolinkctl: “--restart-delay-ms” only applies to a daemon schedule, "
+			"not to fixed_rate\n");
+	g_assert_cmpuint(ts->log->len, ==, n_log + 1);
+
+	/* --file replaces the stored project: nothing is read first */
+	g_assert_true(g_file_set_contents(file, "{\"name\":\"F\",\"serviceId\":\"svc\"}", -1,
+					  NULL));
+	n_log = ts->log->len;
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "update", "p1", "--file", file,
+		"--disabled");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpuint(ts->log->len, ==, n_log + 1);
+	g_assert_cmpstr(ts->last_body, ==,
+			"{\"enabled\":false,\"name\":\"F\",\"serviceId\":\"svc\"}");
+
+	/* an unknown project: the GET fails, exit 1 */
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "update", "nope", "--name", "x");
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.err, ==, "stdiolinkctl: not found\n");
+	g_assert_cmpstr(ts->last_method, ==, "GET");
+
+	g_unlink(file);
+	g_rmdir(dir);
+}
+
+static void
+test_cli_project_actions_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlResult) result = {0};
+
+	test_server_answer(ts, "DELETE /api/projects/p1", 204, NULL);
+	RUN_CTL(&result, "--url", ts->url, "projects", "delete", "p1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==, "Deleted project “p1”; its log file is kept.\n");
+	g_assert_cmpstr(ts->last_method, ==, "DELETE");
+
+	/* 204 has no document: --json prints nothing */
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "--json", "projects", "delete", "p1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==, "");
+
+	test_server_answer(ts, "PATCH /api/projects/p1/enabled", 200,
+			   PROJECT_ANSWER("p1", "running"));
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "enable", "p1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==, "Enabled project “p1” (running).\n");
+	g_assert_cmpstr(ts->last_method, ==, "PATCH");
+	g_assert_cmpstr(ts->last_body, ==, "{\"enabled\":true}");
+
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "disable", "p1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==, "Disabled project “p1”; its instances were stopped.\n");
+	g_assert_cmpstr(ts->last_body, ==, "{\"enabled\":false}");
+
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "--json", "projects", "disable", "p1");
+	g_assert_cmpstr(result.out, ==, PROJECT_ANSWER("p1", "running") "\n");
+
+	test_server_answer(ts, "POST /api/projects/p1/reload", 200,
+			   PROJECT_ANSWER("p1", "stopped"));
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "reload", "p1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==, "Reloaded project “p1” from disk (stopped).\n");
+	g_assert_cmpstr(ts->last_method, ==, "POST");
+
+	test_server_answer(ts, "POST /api/projects/p1/reload", 409,
+			   "{\"error\":\"project operation already in progress: p1\","
+			   "\"code\":\"project_busy\"}");
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "reload", "p1");
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.err, ==,
+			"stdiolinkctl: project operation already in progress: p1\n");
+}
+
+#define RUNTIME_ANSWER(id, type, timer, failures)                                             \
+	"{\"id\":\"" id "\",\"enabled\":true,\"valid\":true,\"status\":\"running\","          \
+	"\"runningInstances\":1,\"instances\":[{\"id\":\"inst_0001\",\"projectId\":\"" id     \
+	"\",\"serviceId\":\"svc\",\"pid\":42,\"startedAt\":\"2024-05-01T10:00:00Z\","         \
+	"\"status\":\"running\"}],\"schedule\":{\"type\":\"" type "\",\"timerActive\":" timer \
+	",\"restartSuppressed\":false,\"consecutiveFailures\":" failures                      \
+	",\"shuttingDown\":false,\"autoRestarting\":false}}"
+
+static void
+test_cli_runtime_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlResult) result = {0};
+
+	test_server_answer(ts, "GET /api/projects/p1/runtime", 200,
+			   RUNTIME_ANSWER("p1", "fixed_rate", "true", "0"));
+	RUN_CTL(&result, "--url", ts->url, "projects", "runtime", "p1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==,
+			"ID:                  p1\n"
+			"Status:              running\n"
+			"Enabled:             yes\n"
+			"Valid:               yes\n"
+			"Schedule:            fixed_rate\n"
+			"Timer armed:         yes\n"
+			"Auto-restarting:     no\n"
+			"Restart suppressed:  no\n"
+			"Failures in a row:   0\n"
+			"Shutting down:       no\n"
+			"Instances:           1\n"
+			"\n"
+			"Instances:\n"
+			"ID         PROJECT  SERVICE  PID  STATUS   STARTED\n"
+			"inst_0001  p1       svc      42   running  2024-05-01T10:00:00Z\n");
+
+	/* none or several: the list route, as a table */
+	test_server_answer(ts, "GET /api/projects/runtime", 200,
+			   "{\"runtimes\":[" RUNTIME_ANSWER("a", "daemon", "false", "2") ","
+			   RUNTIME_ANSWER("b", "manual", "false", "0") "]}");
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "runtime");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_null(ts->last_query);
+	g_assert_cmpstr(result.out, ==,
+			"ID  STATUS   SCHEDULE  TIMER  AUTO-RESTART  SUPPRESSED  FAILURES  "
+			"INSTANCES\n"
+			"a   running  daemon    no     no            no          2         1\n"
+			"b   running  manual    no     no            no          0         1\n");
+
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "runtime", "a", "b");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(ts->last_query, ==, "ids=a,b");
+
+	/* an id the daemon does not know: the others are shown, then exit 1 */
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "runtime", "a", "zz");
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_nonnull(strstr(result.out, "\na   running"));
+	g_assert_cmpstr(result.err, ==, "stdiolinkctl: project not found: zz\n");
+
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "--json", "projects", "runtime", "a", "b");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_true(g_str_has_prefix(result.out, "{\"runtimes\":[{\"id\":\"a\""));
+}
+
+/* logs */
+
+static void
+test_cli_logs_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlResult) result = {0};
+	const char *body = "{\"projectId\":\"p1\",\"lines\":[\"one\",\"two \\u001b[2J\"],"
+			   "\"logPath\":\"/srv/logs/p1.log\"}";
+	g_autofree char *expected_json = g_strconcat(body, "\n", NULL);
+
+	test_server_answer(ts, "GET /api/projects/p1/logs", 200, body);
+	RUN_CTL(&result, "--url", ts->url, "projects", "logs", "p1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==, "one\ntwo ?[2J\n");
+	g_assert_cmpstr(ts->last_query, ==, "lines=100");
+
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "projects", "logs", "-n", "2", "p1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(ts->last_query, ==, "lines=2");
+
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "--json", "projects", "logs", "p1", "--lines=5000");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==, expected_json);
+	g_assert_cmpstr(ts->last_query, ==, "lines=5000");
+
+	test_server_answer(ts, "GET /api/instances/inst_1/logs", 200,
+			   "{\"projectId\":\"p1\",\"lines\":[\"last\"]}");
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "instances", "logs", "inst_1", "-n", "1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==, "last\n");
+	g_assert_cmpstr(ts->last_query, ==, "lines=1");
+
+	test_server_answer(ts, "GET /api/instances/inst_1/logs", 404,
+			   "{\"error\":\"log file not found\",\"code\":\"not_found\"}");
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "instances", "logs", "inst_1");
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.err, ==, "stdiolinkctl: log file not found\n");
+}
+
+/* a stdiolinkctl that keeps running: read its output while this process serves it */
+
+typedef struct {
+	GSubprocess *proc;
+	GDataInputStream *out;
+	GDataInputStream *err;
+} CtlProcess;
+
+static void
+ctl_process_clear(CtlProcess *p)
+{
+	g_clear_object(&p->out);
+	g_clear_object(&p->err);
+	if (p->proc != NULL)
+		g_subprocess_force_exit(p->proc);
+	g_clear_object(&p->proc);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CtlProcess, ctl_process_clear)
+
+static void
+ctl_process_start(CtlProcess *p, const char *const *args)
+{
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GError) error = NULL;
+
+	g_subprocess_launcher_unsetenv(launcher, "STDIOLINK_URL");
+	g_subprocess_launcher_setenv(launcher, "NO_COLOR", "1", TRUE);
+	g_ptr_array_add(argv, (gpointer)g_getenv("STDIOLINKCTL"));
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	p->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata,
+					       &error);
+	g_assert_no_error(error);
+	p->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p->proc));
+	p->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(p->proc));
+}
+
+static gboolean
+cancel_cb(gpointer user_data)
+{
+	g_cancellable_cancel(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* the next line, or NULL at the end or after 20 s; the main context runs meanwhile */
+static char *
+ctl_process_read_line(GDataInputStream *stream)
+{
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	GAsyncResult *res = NULL;
+	GSource *timeout = g_timeout_source_new_seconds(20);
+	char *line;
+
+	g_source_set_callback(timeout, cancel_cb, cancellable, NULL);
+	g_source_attach(timeout, NULL);
+	g_data_input_stream_read_line_async(stream, G_PRIORITY_DEFAULT, cancellable,
+					    store_result_cb, &res);
+	while (res == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_destroy(timeout);
+	g_source_unref(timeout);
+	line = g_data_input_stream_read_line_finish_utf8(stream, res, NULL, &error);
+	g_object_unref(res);
+	if (error != NULL)
+		g_test_message("reading stdiolinkctl's output: %s", error->message);
+	return line;
+}
+
+static void
+assert_next_line(GDataInputStream *stream, const char *expected)
+{
+	g_autofree char *line = ctl_process_read_line(stream);
+
+	g_assert_cmpstr(line, ==, expected);
+}
+
+/* sends @signum (0: none) and returns the exit status */
+static int
+ctl_process_finish(CtlProcess *p, int signum)
+{
+	g_autoptr(GError) error = NULL;
+	GAsyncResult *res = NULL;
+
+	if (signum != 0)
+		g_subprocess_send_signal(p->proc, signum);
+	g_subprocess_wait_async(p->proc, NULL, store_result_cb, &res);
+	while (res == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_subprocess_wait_finish(p->proc, res, &error);
+	g_object_unref(res);
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(p->proc));
+	return g_subprocess_get_exit_status(p->proc);
+}
+
+static void
+answer_log_lines(TestServer *ts, const char *lines)
+{
+	g_autofree char *body = g_strdup_printf("{\"projectId\":\"p1\",\"lines\":[%s],"
+						"\"logPath\":\"/l/p1.log\"}",
+						lines);
+
+	test_server_answer(ts, "GET /api/projects/p1/logs", 200, body);
+}
+
+static void
+test_cli_logs_follow_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlProcess) p = {NULL};
+	g_autofree char *rest = NULL;
+	guint n_requests;
+
+	/* the last -n lines first */
+	answer_log_lines(ts, "\"a\",\"b\",\"c\"");
+	ctl_process_start(&p, (const char *const[]){"--url", ts->url, "projects", "logs", "p1",
+						    "-n", "2", "-f", NULL});
+	assert_next_line(p.out, "b");
+	assert_next_line(p.out, "c");
+	g_assert_cmpstr(ts->last_query, ==, "lines=1000");
+
+	/* appended lines */
+	answer_log_lines(ts, "\"a\",\"b\",\"c\",\"d\",\"e\"");
+	assert_next_line(p.out, "d");
+	assert_next_line(p.out, "e");
+
+	/* the window of the last lines moved on */
+	answer_log_lines(ts, "\"d\",\"e\",\"f\"");
+	assert_next_line(p.out, "f");
+
+	/* the same line again is a new line */
+	answer_log_lines(ts, "\"d\",\"e\",\"f\",\"f\"");
+	assert_next_line(p.out, "f");
+
+	/* rotated: the new file shares nothing with the old one */
+	answer_log_lines(ts, "\"x\"");
+	assert_next_line(p.out, "x");
+
+	/* emptied (seen by two polls), then written again */
+	answer_log_lines(ts, "");
+	n_requests = ts->n_requests;
+	while (ts->n_requests < n_requests + 2)
+		g_main_context_iteration(NULL, TRUE);
+	answer_log_lines(ts, "\"y\"");
+	assert_next_line(p.out, "y");
+
+	/* Ctrl+C ends it cleanly */
+	g_assert_cmpint(ctl_process_finish(&p, SIGINT), ==, 0);
+	rest = ctl_process_read_line(p.out);
+	g_assert_null(rest);
+}
+
+static void
+test_cli_logs_follow_error_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlProcess) p = {NULL};
+	g_autofree char *err = NULL;
+
+	/* the project goes away while it is followed */
+	answer_log_lines(ts, "\"a\"");
+	ctl_process_start(&p, (const char *const[]){"--url", ts->url, "--json", "projects",
+						    "logs", "p1", "-f", NULL});
+	assert_next_line(p.out, "\"a\"");
+	test_server_answer(ts, "GET /api/projects/p1/logs", 404,
+			   "{\"error\":\"project not found\",\"code\":\"not_found\"}");
+	assert_next_line(p.out, "{\"error\":\"project not found\",\"code\":\"not_found\"}");
+	err = ctl_process_read_line(p.err);
+	g_assert_cmpstr(err, ==, "stdiolinkctl: project not found");
+	g_assert_cmpint(ctl_process_finish(&p, 0), ==, 1);
+}
+
+/* processes; g_format_size() puts a no-break space before the unit */
+#define NBSP "\xc2\xa0"
+
+static void
+test_cli_process_tree_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlResult) result = {0};
+
+	test_server_answer(
+	    ts, "GET /api/instances/inst_1/process-tree", 200,
+	    "{\"instanceId\":\"inst_1\",\"rootPid\":100,\"tree\":{\"pid\":100,\"name\":\"run\","
+	    "\"commandLine\":\"run\",\"status\":\"sleeping\",\"resources\":{\"cpuPercent\":1.25,"
+	    "\"memoryRssBytes\":2097152,\"memoryVmsBytes\":0,\"threadCount\":2,"
+	    "\"uptimeSeconds\":5},\"children\":[{\"pid\":101,\"name\":\"worker\","
+	    "\"status\":\"running\",\"resources\":{\"cpuPercent\":50,\"memoryRssBytes\":1024,"
+	    "\"threadCount\":1},\"children\":[{\"pid\":103,\"name\":\"helper\","
+	    "\"status\":\"zombie\",\"resources\":{\"cpuPercent\":0,\"memoryRssBytes\":0,"
+	    "\"threadCount\":1},\"children\":[]}]},{\"pid\":102,\"name\":\"sleep\","
+	    "\"status\":\"sleeping\",\"resources\":{\"cpuPercent\":0,\"memoryRssBytes\":512,"
+	    "\"threadCount\":1},\"children\":[]}]},\"summary\":{\"totalProcesses\":4,"
+	    "\"totalCpuPercent\":51.25,\"totalMemoryRssBytes\":2098688,\"totalThreads\":5}}");
+	RUN_CTL(&result, "--url", ts->url, "instances", "tree", "inst_1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.err, ==, "");
+	g_assert_cmpstr(result.out, ==,
+			"PID  NAME          STATUS    CPU    RSS        THREADS\n"
+			"100  run           sleeping  1.2%   2.0" NBSP "MiB    2\n"
+			"101  ├─ worker     running   50.0%  1.0" NBSP "KiB    1\n"
+			"103  │  └─ helper  zombie    0.0%   0 bytes    1\n"
+			"102  └─ sleep      sleeping  0.0%   512 bytes  1\n"
+			"\n"
+			"4 processes, 5 threads, CPU 51.2%, memory 2.0" NBSP "MiB\n");
+
+	test_server_answer(ts, "GET /api/instances/inst_1/process-tree", 404,
+			   "{\"error\":\"instance not running\",\"code\":\"not_found\"}");
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "instances", "tree", "inst_1");
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.err, ==, "stdiolinkctl: instance not running\n");
+}
+
+static void
+test_cli_resources_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlResult) result = {0};
+	const char *body =
+	    "{\"instanceId\":\"inst_1\",\"timestamp\":\"2024-05-01T10:00:00Z\",\"processes\":["
+	    "{\"pid\":100,\"parentPid\":1,\"name\":\"run\",\"commandLine\":\"run\","
+	    "\"status\":\"sleeping\",\"cpuPercent\":0,\"memoryRssBytes\":4194304,"
+	    "\"memoryVmsBytes\":16777216,\"threadCount\":2,\"uptimeSeconds\":3725,"
+	    "\"ioReadBytes\":0,\"ioWriteBytes\":2048},"
+	    "{\"pid\":101,\"parentPid\":100,\"name\":\"child\",\"commandLine\":\"child\","
+	    "\"status\":\"running\",\"cpuPercent\":99.96,\"memoryRssBytes\":1048576,"
+	    "\"memoryVmsBytes\":2097152,\"threadCount\":1,\"uptimeSeconds\":42,"
+	    "\"ioReadBytes\":1536,\"ioWriteBytes\":0}],"
+	    "\"summary\":{\"totalProcesses\":2,\"totalCpuPercent\":99.96,"
+	    "\"totalMemoryRssBytes\":5242880,\"totalThreads\":3}}";
+
+	test_server_answer(ts, "GET /api/instances/inst_1/resources", 200, body);
+	RUN_CTL(&result, "--url", ts->url, "instances", "resources", "inst_1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_cmpstr(result.out, ==,
+			"PID  PPID  NAME   STATUS    CPU     RSS      VIRTUAL   THREADS  UPTIME  "
+			"READ     WRITTEN\n"
+			"100  1     run    sleeping  0.0%    4.0" NBSP "MiB  16.0" NBSP
+			"MiB  2        1h 2m   0 bytes  2.0" NBSP "KiB\n"
+			"101  100   child  running   100.0%  1.0" NBSP "MiB  2.0" NBSP
+			"MiB   1        42s     1.5" NBSP "KiB  0 bytes\n"
+			"\n"
+			"2 processes, 3 threads, CPU 100.0%, memory 5.0" NBSP "MiB\n");
+
+	/* --json: the API's answer */
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", ts->url, "--json", "instances", "resources", "inst_1");
+	g_assert_cmpint(result.status, ==, 0);
+	g_assert_true(g_str_has_prefix(result.out, body));
+}
+
+/* events */
+
+static const char *sse_body =
+    ": heartbeat\n"
+    "\n"
+    "event: instance.started\n"
+    "data: {\"instanceId\":\"inst_1\",\"pid\":42,\"projectId\":\"p1\"}\n"
+    "\n"
+    "event: instance.started\r\n"
+    "data: {\"instanceId\":\"inst_2\",\"pid\":43,\"projectId\":\"p2\"}\r\n"
+    "\r\n"
+    "event: schedule.suppressed\n"
+    "data: {\"consecutiveFailures\":5,\"projectId\":\"p1\",\"reason\":\"crash_loop\"}\n"
+    "\n"
+    "event: odd\n"
+    "data: not json \033[2J\n"
+    "\n"
+    "event: instance.finished\n"
+    "data: {\"exitCode\":0,\"instanceId\":\"inst_1\",\"projectId\":\"p1\","
+    "\"status\":\"normal\"}\n"
+    "\n";
+
+static void
+assert_event_line(GDataInputStream *stream, const char *expected)
+{
+	g_autofree char *line = ctl_process_read_line(stream);
+	g_autofree char *pattern = g_strdup_printf("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d %s$",
+						   expected);
+
+	g_assert_nonnull(line);
+	if (!g_regex_match_simple(pattern, line, 0, 0))
+		g_error("“%s” does not match “%s”", line, pattern);
+}
+
+static void
+test_cli_events_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlProcess) p = {NULL};
+	g_autofree char *hint = NULL;
+	g_autofree char *err = NULL;
+
+	/* a stream the test server ends after these events, while the daemon still answers */
+	test_server_answer(ts, "GET /api/events/stream", 200, sse_body);
+	test_server_answer(ts, "GET /api/server/status", 200, "{\"status\":\"ok\"}");
+	ctl_process_start(&p, (const char *const[]){"--url", ts->url, "events", NULL});
+	assert_event_line(p.out, "instance\\.started p1 instanceId=inst_1 pid=42");
+	assert_event_line(p.out, "instance\\.started p2 instanceId=inst_2 pid=43");
+	assert_event_line(p.out, "schedule\\.suppressed p1 consecutiveFailures=5 "
+				 "reason=crash_loop");
+	assert_event_line(p.out, "odd - not json \\?\\[2J");
+	assert_event_line(p.out, "instance\\.finished p1 exitCode=0 instanceId=inst_1 "
+				 "status=normal");
+	hint = ctl_process_read_line(p.err);
+	g_assert_nonnull(strstr(hint, ts->url));
+	err = ctl_process_read_line(p.err);
+	g_assert_cmpstr(err, ==, "stdiolinkctl: stdiolinkd closed the event stream");
+	g_assert_cmpint(ctl_process_finish(&p, 0), ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(ts->log, 0), ==, "GET /api/events/stream");
+	g_assert_cmpstr(g_ptr_array_index(ts->log, 1), ==, "GET /api/server/status");
+}
+
+static void
+test_cli_events_filter_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlProcess) p = {NULL};
+
+	/* --type goes to the daemon, --project is applied here; --json gives JSON lines */
+	test_server_answer(ts, "GET /api/events/stream", 200, sse_body);
+	ctl_process_start(&p, (const char *const[]){"--url", ts->url, "--json", "events",
+						    "--type", "instance", "--type", "a b",
+						    "--project", "p1", NULL});
+	assert_next_line(p.out, "{\"data\":{\"instanceId\":\"inst_1\",\"pid\":42,"
+				"\"projectId\":\"p1\"},\"type\":\"instance.started\"}");
+	assert_next_line(p.out, "{\"data\":{\"consecutiveFailures\":5,\"projectId\":\"p1\","
+				"\"reason\":\"crash_loop\"},\"type\":\"schedule.suppressed\"}");
+	assert_next_line(p.out, "{\"data\":{\"exitCode\":0,\"instanceId\":\"inst_1\","
+				"\"projectId\":\"p1\",\"status\":\"normal\"},"
+				"\"type\":\"instance.finished\"}");
+	assert_next_line(p.out, NULL);
+	g_assert_cmpint(ctl_process_finish(&p, 0), ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(ts->log, 0), ==,
+			"GET /api/events/stream?filter=instance,a%20b");
+}
+
+static void
+test_cli_events_refused_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_autofree char *url = unreachable_url();
+	g_auto(CtlResult) result = {0};
+
+	/* a daemon without the route, and none at all */
+	RUN_CTL(&result, "--url", ts->url, "events");
+	g_assert_cmpint(result.status, ==, 1);
+	g_assert_cmpstr(result.out, ==, "");
+	g_assert_cmpstr(result.err, ==, "stdiolinkctl: not found\n");
+
+	ctl_result_clear(&result);
+	RUN_CTL(&result, "--url", url, "events");
+	assert_unreachable(&result, url);
+}
+
+/* a stream that stays open and says nothing but one heartbeat */
+static void
+quiet_stream_cb(SoupServer *server,
+		SoupServerMessage *msg,
+		const char *path,
+		GHashTable *query,
+		gpointer user_data)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
+	const char *heartbeat = ": heartbeat\n\n";
+
+	soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
+	soup_message_headers_set_content_type(headers, "text/event-stream", NULL);
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_message_body_append(soup_server_message_get_response_body(msg), SOUP_MEMORY_STATIC,
+				 heartbeat, strlen(heartbeat));
+}
+
+/* Ctrl+C while the stream is open and quiet */
+static void
+test_cli_events_interrupt_func(void)
+{
+	g_autoptr(TestServer) ts = test_server_new();
+	g_auto(CtlProcess) p = {NULL};
+	g_autofree char *hint = NULL;
+
+	soup_server_add_handler(ts->server, "/api/events/stream", quiet_stream_cb, NULL, NULL);
+	ctl_process_start(&p, (const char *const[]){"--url", ts->url, "events", NULL});
+	hint = ctl_process_read_line(p.err);
+	g_assert_nonnull(hint);
+	g_assert_nonnull(strstr(hint, "Ctrl+C"));
+	g_assert_cmpint(ctl_process_finish(&p, SIGINT), ==, 0);
+	assert_next_line(p.out, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1200,11 +2204,14 @@ main(int argc, char **argv)
 	g_test_add_func("/client/invalid-url", test_client_invalid_url_func);
 	g_test_add_func("/client/base-url", test_client_base_url_func);
 	g_test_add_func("/client/escape", test_client_escape_func);
+	g_test_add_func("/client/sse-parser", test_client_sse_parser_func);
+	g_test_add_func("/client/stream", test_client_stream_func);
 	g_test_add_func("/console/width", test_console_width_func);
 	g_test_add_func("/console/sanitize", test_console_sanitize_func);
 	g_test_add_func("/console/table", test_console_table_func);
 	g_test_add_func("/console/colour", test_console_colour_func);
 	g_test_add_func("/cli/usage", test_cli_usage_func);
+	g_test_add_func("/cli/usage-edit", test_cli_usage_edit_func);
 	g_test_add_func("/cli/unknown-noun-message", test_cli_unknown_noun_message_func);
 	g_test_add_func("/cli/help", test_cli_help_func);
 	g_test_add_func("/cli/help-noun", test_cli_help_noun_func);
@@ -1224,6 +2231,19 @@ main(int argc, char **argv)
 	g_test_add_func("/cli/service-show", test_cli_service_show_func);
 	g_test_add_func("/cli/instance-show", test_cli_instance_show_func);
 	g_test_add_func("/cli/drivers", test_cli_drivers_func);
+	g_test_add_func("/cli/project-create", test_cli_project_create_func);
+	g_test_add_func("/cli/project-update", test_cli_project_update_func);
+	g_test_add_func("/cli/project-actions", test_cli_project_actions_func);
+	g_test_add_func("/cli/runtime", test_cli_runtime_func);
+	g_test_add_func("/cli/logs", test_cli_logs_func);
+	g_test_add_func("/cli/logs-follow", test_cli_logs_follow_func);
+	g_test_add_func("/cli/logs-follow-error", test_cli_logs_follow_error_func);
+	g_test_add_func("/cli/process-tree", test_cli_process_tree_func);
+	g_test_add_func("/cli/resources", test_cli_resources_func);
+	g_test_add_func("/cli/events", test_cli_events_func);
+	g_test_add_func("/cli/events-filter", test_cli_events_filter_func);
+	g_test_add_func("/cli/events-refused", test_cli_events_refused_func);
+	g_test_add_func("/cli/events-interrupt", test_cli_events_interrupt_func);
 
 	return g_test_run();
 }
