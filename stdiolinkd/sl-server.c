@@ -1002,6 +1002,8 @@ parse_host(const char *host, GError **error)
 	return address;
 }
 
+#define LISTEN_BACKLOG 1024
+
 /**
  * sl_server_listen:
  * @self: the server
@@ -1016,25 +1018,24 @@ sl_server_listen(SlServer *self, const char *host, guint port, GError **error)
 {
 	g_autoptr(GInetAddress) address = parse_host(host, error);
 	g_autoptr(GSocketAddress) socket_address = NULL;
-	GSList *listeners;
+	g_autoptr(GSocket) socket = NULL;
 
 	if (address == NULL)
 		return FALSE;
 	socket_address = g_inet_socket_address_new(address, (guint16)port);
-	if (!soup_server_listen(self->soup, socket_address, 0, error))
+	socket = g_socket_new(g_inet_address_get_family(address), G_SOCKET_TYPE_STREAM,
+			      G_SOCKET_PROTOCOL_TCP, error);
+	if (socket == NULL || !g_socket_bind(socket, socket_address, TRUE, error))
 		return FALSE;
-	self->loopback = g_inet_address_get_is_loopback(address);
 
-	/* soup_server_get_uris() leaks in libsoup 3.2; the listening socket knows the port */
-	listeners = soup_server_get_listeners(self->soup);
-	if (listeners != NULL) {
-		g_autoptr(GSocketAddress) local = g_socket_get_local_address(listeners->data, NULL);
-
-		if (G_IS_INET_SOCKET_ADDRESS(local))
-			self->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-	}
-	g_slist_free(listeners);
-	return TRUE;
+	/*
+	 * GLib's default backlog is 10: with every connection closed after its answer, a burst
+	 * of clients overflows it and waits for the kernel's one-second SYN retry.
+	 */
+	g_socket_set_listen_backlog(socket, LISTEN_BACKLOG);
+	if (!g_socket_listen(socket, error))
+		return FALSE;
+	return sl_server_listen_socket(self, socket, error);
 }
 
 /**
