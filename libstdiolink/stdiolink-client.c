@@ -18,6 +18,7 @@ struct _StdiolinkClient {
 
 	char *base_url; /* without a trailing slash */
 	SoupSession *session;
+	char *token;	/* sent as a bearer token when set */
 };
 
 enum {
@@ -29,6 +30,18 @@ enum {
 static GParamSpec *properties[PROP_LAST];
 
 G_DEFINE_FINAL_TYPE(StdiolinkClient, stdiolink_client, G_TYPE_OBJECT)
+
+static void
+add_authorization(StdiolinkClient *self, SoupMessage *msg)
+{
+	g_autofree char *value = NULL;
+
+	if (self->token == NULL)
+		return;
+	value = g_strconcat("Bearer ", self->token, NULL);
+	soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
+				     value);
+}
 
 /* what one exchange produced; the task returns this even for HTTP errors so that the raw
  * error body stays available to callers that print it */
@@ -97,6 +110,7 @@ stdiolink_client_set_property(GObject *object,
 		while (len > 0 && url[len - 1] == '/')
 			len--;
 		g_free(self->base_url);
+	g_free(self->token);
 		self->base_url = g_strndup(url != NULL ? url : "", len);
 		break;
 	}
@@ -301,6 +315,7 @@ stdiolink_client_request_async(StdiolinkClient *self,
 	soup_message_headers_replace(soup_message_get_request_headers(msg),
 				     "Accept",
 				     "application/json");
+	add_authorization(self, msg);
 	if (body != NULL) {
 		char *text = stdiolink_json_to_string(body, STDIOLINK_JSON_COMPACT);
 		g_autoptr(GBytes) bytes = g_bytes_new_take(text, strlen(text));
@@ -603,6 +618,7 @@ stdiolink_client_open_stream_async(StdiolinkClient *self,
 
 	stream = g_new0(StdiolinkClientStream, 1);
 	stream->msg = soup_message_new_from_uri("GET", uri);
+	add_authorization(self, stream->msg);
 	if (accept != NULL) {
 		soup_message_headers_replace(soup_message_get_request_headers(stream->msg),
 					     "Accept",
@@ -764,4 +780,20 @@ stdiolink_sse_parser_push_line(StdiolinkSseParser *parser,
 	}
 	sse_parser_field(parser, copy, value);
 	return FALSE;
+}
+
+/**
+ * stdiolink_client_set_token:
+ * @self: a client
+ * @token: (nullable): the daemon's API token, or %NULL to send none
+ *
+ * Every request and stream then carries `Authorization: Bearer <token>`.
+ */
+void
+stdiolink_client_set_token(StdiolinkClient *self, const char *token)
+{
+	g_return_if_fail(STDIOLINK_IS_CLIENT(self));
+
+	g_free(self->token);
+	self->token = g_strdup(token);
 }

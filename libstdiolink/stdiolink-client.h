@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(StdiolinkClient, stdiolink_client, STDIOLINK, CLIENT, GObject)
 
 StdiolinkClient *stdiolink_client_new(const char *base_url);
+void stdiolink_client_set_token(StdiolinkClient *self, const char *token);
 const char *stdiolink_client_get_base_url(StdiolinkClient *self);
 
 void stdiolink_client_request_async(StdiolinkClient *self,

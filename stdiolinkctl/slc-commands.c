@@ -710,6 +710,8 @@ print_global_options(void)
 				   SLC_DEFAULT_URL);
 	url_option = g_strdup_printf("--url %s", C_("placeholder", "URL"));
 	slc_table_add_row(table, "", url_option, url_help, NULL);
+	slc_table_add_row(table, "", "--token-file FILE",
+			  _("Send the API token read from FILE (default: $STDIOLINK_TOKEN)"), NULL);
 	slc_table_add_row(table, "", "--json",
 			  _("Print the API's JSON answer instead of tables"), NULL);
 	slc_table_add_row(table, "", "-h, --help",

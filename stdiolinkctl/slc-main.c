@@ -18,6 +18,7 @@
 
 typedef struct {
 	char *url;
+	char *token_file;
 	gboolean json;
 	gboolean help;
 	gboolean version;
@@ -29,6 +30,7 @@ static void
 slc_global_options_clear(SlcGlobalOptions *options)
 {
 	g_free(options->url);
+	g_free(options->token_file);
 	g_clear_pointer(&options->words, g_ptr_array_unref);
 }
 
@@ -57,6 +59,19 @@ scan_global_options(int argc, char **argv, SlcGlobalOptions *options, GError **e
 			options->help = TRUE;
 		} else if (g_str_equal(arg, "--version")) {
 			options->version = TRUE;
+		} else if (g_str_has_prefix(arg, "--token-file=")) {
+			g_free(options->token_file);
+			options->token_file = g_strdup(arg + strlen("--token-file="));
+		} else if (g_str_equal(arg, "--token-file")) {
+			if (i + 1 >= argc) {
+				g_set_error_literal(error,
+						    SLC_ERROR,
+						    SLC_ERROR_USAGE,
+						    _("option “--token-file” needs a value"));
+				return FALSE;
+			}
+			g_free(options->token_file);
+			options->token_file = g_strdup(argv[++i]);
 		} else if (g_str_has_prefix(arg, "--url=")) {
 			g_free(options->url);
 			options->url = g_strdup(arg + strlen("--url="));
@@ -122,11 +137,39 @@ resolve_url(const char *option, GError **error)
 	return g_strdup(url);
 }
 
+/* --token-file, else $STDIOLINK_TOKEN, else none */
+static gboolean
+resolve_token(const char *token_file, char **token, GError **error)
+{
+	const char *env = g_getenv("STDIOLINK_TOKEN");
+	g_autofree char *text = NULL;
+	g_autoptr(GError) local_error = NULL;
+
+	*token = NULL;
+	if (token_file == NULL) {
+		if (env != NULL && *env != '\0')
+			*token = g_strdup(env);
+		return TRUE;
+	}
+	if (!g_file_get_contents(token_file, &text, NULL, &local_error)) {
+		g_set_error(error,
+			    SLC_ERROR,
+			    SLC_ERROR_USAGE,
+			    /* TRANSLATORS: %s is why the file could not be read */
+			    _("cannot read the token file: %s"),
+			    local_error->message);
+		return FALSE;
+	}
+	*token = g_strdup(g_strstrip(text));
+	return TRUE;
+}
+
 static gboolean
 run_command(const SlcCommand *command, SlcGlobalOptions *options, GError **error)
 {
 	g_auto(SlcArgs) args = {NULL};
 	g_autofree char *url = NULL;
+	g_autofree char *token = NULL;
 	g_autoptr(StdiolinkClient) client = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	SlcContext ctx = {NULL};
@@ -134,11 +177,12 @@ run_command(const SlcCommand *command, SlcGlobalOptions *options, GError **error
 	if (!slc_commands_parse_args(command, options->words, &args, error))
 		return FALSE;
 	url = resolve_url(options->url, error);
-	if (url == NULL)
+	if (url == NULL || !resolve_token(options->token_file, &token, error))
 		return FALSE;
 
 	/* one request at a time, each run to completion on this loop */
 	client = stdiolink_client_new(url);
+	stdiolink_client_set_token(client, token);
 	loop = g_main_loop_new(NULL, FALSE);
 	ctx.url = url;
 	ctx.json = options->json;

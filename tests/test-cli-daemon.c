@@ -23,24 +23,41 @@ cli_result_clear(CliResult *r)
 }
 
 static void
-run_cli(SlDaemonFixture *fx, CliResult *r, const char *first, ...)
+run_cli_with_env(SlDaemonFixture *fx, char **envp, CliResult *r, const char *first, va_list ap)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	g_autoptr(GError) error = NULL;
-	va_list ap;
 
 	g_ptr_array_add(argv, (gpointer)g_getenv("STDIOLINKCTL"));
 	g_ptr_array_add(argv, "--url");
 	g_ptr_array_add(argv, fx->base_url);
-	va_start(ap, first);
 	for (const char *arg = first; arg != NULL; arg = va_arg(ap, const char *))
 		g_ptr_array_add(argv, (gpointer)arg);
-	va_end(ap);
 	g_ptr_array_add(argv, NULL);
 
-	g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r->out,
+	g_spawn_sync(NULL, (char **)argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL, &r->out,
 		     &r->err, &r->status, &error);
 	g_assert_no_error(error);
+}
+
+static void
+run_cli(SlDaemonFixture *fx, CliResult *r, const char *first, ...)
+{
+	va_list ap;
+
+	va_start(ap, first);
+	run_cli_with_env(fx, NULL, r, first, ap);
+	va_end(ap);
+}
+
+static void
+run_cli_env(SlDaemonFixture *fx, char **envp, CliResult *r, const char *first, ...)
+{
+	va_list ap;
+
+	va_start(ap, first);
+	run_cli_with_env(fx, envp, r, first, ap);
+	va_end(ap);
 }
 
 static int
@@ -194,6 +211,37 @@ test_unreachable_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* a daemon with a token: refused without one, served with --token-file or $STDIOLINK_TOKEN */
+static void
+test_token_func(void)
+{
+	SlDaemonFixture fx;
+	CliResult r = {0};
+	g_autofree char *token_file = NULL;
+	g_auto(GStrv) with_env = g_environ_setenv(g_get_environ(), "STDIOLINK_TOKEN", "k3y", TRUE);
+	g_auto(GStrv) without_env = g_environ_unsetenv(g_get_environ(), "STDIOLINK_TOKEN");
+
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_write(&fx, "token.txt", "k3y\n");
+	sl_daemon_fixture_write(&fx, "config.json", "{\"tokenFile\":\"token.txt\"}");
+	sl_daemon_fixture_start(&fx);
+	token_file = sl_daemon_fixture_path(&fx, "token.txt");
+
+	run_cli_env(&fx, without_env, &r, "status", NULL);
+	g_assert_cmpint(exit_code(&r), ==, 1);
+	g_assert_nonnull(strstr(r.err, "an API token is required"));
+	cli_result_clear(&r);
+
+	run_cli_env(&fx, without_env, &r, "--token-file", token_file, "status", NULL);
+	g_assert_cmpint(exit_code(&r), ==, 0);
+	cli_result_clear(&r);
+
+	run_cli_env(&fx, with_env, &r, "projects", "list", NULL);
+	g_assert_cmpint(exit_code(&r), ==, 0);
+	cli_result_clear(&r);
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -201,5 +249,6 @@ main(int argc, char **argv)
 	g_test_add_func("/cli-daemon/tour", test_tour_func);
 	g_test_add_func("/cli-daemon/json-verbatim", test_json_verbatim_func);
 	g_test_add_func("/cli-daemon/unreachable", test_unreachable_func);
+	g_test_add_func("/cli-daemon/token", test_token_func);
 	return g_test_run();
 }
