@@ -1562,6 +1562,49 @@ test_example_config_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* the event stream follows the same access rules as the rest of the API */
+static guint
+open_stream(SlDaemonFixture *fx, const char *path_and_query, const char *header,
+	    const char *value, char **content_type)
+{
+	g_autofree char *url = g_strconcat(fx->base_url, path_and_query, NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+	g_autoptr(GInputStream) body = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (header != NULL)
+		soup_message_headers_replace(soup_message_get_request_headers(msg), header, value);
+	body = soup_session_send(fx->session, msg, NULL, &error);
+	g_assert_no_error(error);
+	if (content_type != NULL)
+		*content_type = g_strdup(soup_message_headers_get_content_type(
+		    soup_message_get_response_headers(msg), NULL));
+	g_input_stream_close(body, NULL, NULL);
+	return soup_message_get_status(msg);
+}
+
+static void
+test_stream_access_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *type = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_write(&fx, "token.txt", "str3am");
+	sl_daemon_fixture_write(&fx, "config.json", "{\"tokenFile\":\"token.txt\"}");
+	sl_daemon_fixture_start(&fx);
+
+	g_assert_cmpuint(open_stream(&fx, "/api/events/stream", NULL, NULL, NULL), ==, 401);
+	g_assert_cmpuint(open_stream(&fx, "/api/events/stream?access_token=str3am", "Origin",
+				     "http://evil.example", NULL), ==, 403);
+	g_assert_cmpuint(open_stream(&fx, "/api/events/stream?access_token=str3am", "Host",
+				     "evil.example", NULL), ==, 421);
+	g_assert_cmpuint(open_stream(&fx, "/api/events/stream?access_token=str3am", NULL, NULL,
+				     &type), ==, 200);
+	g_assert_cmpstr(type, ==, "text/event-stream");
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1595,6 +1638,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/webui/off", test_webui_off_func);
 	g_test_add_func("/daemon/access/token", test_token_func);
 	g_test_add_func("/daemon/access/token-file-errors", test_token_file_errors_func);
+	g_test_add_func("/daemon/access/event-stream", test_stream_access_func);
 	g_test_add_func("/daemon/metrics", test_metrics_func);
 	g_test_add_func("/daemon/example-config", test_example_config_func);
 	return g_test_run();
