@@ -673,7 +673,7 @@ struct _StdiolinkSseParser {
 };
 
 /**
- * stdiolink_sse_parser_new:
+ * stdiolink_sse_parser_new: (skip)
  *
  * Returns: (transfer full): a parser at the start of a stream
  */

@@ -178,12 +178,24 @@ stdiolink_engine_apply_reloaded_config(StdiolinkEngine *self, const StdiolinkSer
 	config->allowed_hosts = g_strdupv(fresh->allowed_hosts);
 }
 
+/**
+ * stdiolink_engine_get_event_bus:
+ * @self: the engine
+ *
+ * Returns: (transfer none): the bus every event goes through
+ */
 StdiolinkEventBus *
 stdiolink_engine_get_event_bus(StdiolinkEngine *self)
 {
 	return self->bus;
 }
 
+/**
+ * stdiolink_engine_get_instance_manager:
+ * @self: the engine
+ *
+ * Returns: (transfer none): the manager of the running instances
+ */
 StdiolinkInstanceManager *
 stdiolink_engine_get_instance_manager(StdiolinkEngine *self)
 {
@@ -732,7 +744,8 @@ stdiolink_engine_put_service(StdiolinkEngine *self, const char *key, StdiolinkSe
  * @self: the engine
  * @service_id: a service id
  *
- * Returns: (transfer container): the ids of the projects using @service_id, in id order,
+ * Returns: (transfer container) (element-type utf8): the ids of the projects using
+ *   @service_id, in id order,
  *   %NULL-terminated; the strings belong to the engine
  */
 GPtrArray *

@@ -548,7 +548,7 @@ compare_member_names(gconstpointer a, gconstpointer b)
  * stdiolink_json_object_get_sorted_members:
  * @object: an object
  *
- * Returns: (transfer container): member names in code-point (byte) order
+ * Returns: (transfer container) (element-type utf8): member names in code-point (byte) order
  */
 GList *
 stdiolink_json_object_get_sorted_members(JsonObject *object)
@@ -560,7 +560,7 @@ stdiolink_json_object_get_sorted_members(JsonObject *object)
  * stdiolink_json_object_get_ordered_members:
  * @object: an object
  *
- * Returns: (transfer container): member names in the order they appeared in the source text
+ * Returns: (transfer container) (element-type utf8): member names in the order they appeared in the source text
  */
 GList *
 stdiolink_json_object_get_ordered_members(JsonObject *object)

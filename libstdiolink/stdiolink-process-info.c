@@ -167,7 +167,7 @@ read_name(gint pid)
 }
 
 /**
- * stdiolink_process_info_read:
+ * stdiolink_process_info_read: (skip)
  * @pid: a process id
  *
  * Reads one process from /proc; no children. CPU percentage is left at 0: it needs a
@@ -290,7 +290,7 @@ read_subtree(gint pid, guint depth, GHashTable *seen)
 }
 
 /**
- * stdiolink_process_info_read_tree:
+ * stdiolink_process_info_read_tree: (skip)
  * @root_pid: the process at the top
  *
  * Reads @root_pid and all its descendants. Blocks on /proc.
@@ -624,7 +624,7 @@ stdiolink_process_monitor_query_async(StdiolinkProcessMonitor *monitor,
 }
 
 /**
- * stdiolink_process_monitor_query_finish:
+ * stdiolink_process_monitor_query_finish: (skip)
  * @monitor: the monitor
  * @res: the result given to the callback
  * @error: return location for a #GError

@@ -264,7 +264,7 @@ stdiolink_scheduler_init(StdiolinkScheduler *self)
 }
 
 /**
- * stdiolink_scheduler_new:
+ * stdiolink_scheduler_new: (skip)
  * @instances: the instance manager whose exits drive daemon restarts
  * @bus: where `schedule.triggered` and `schedule.suppressed` are published
  * @start: starts one instance of a project

@@ -363,7 +363,7 @@ field_meta_new(const char *name)
 }
 
 /**
- * stdiolink_field_meta_ref:
+ * stdiolink_field_meta_ref: (skip)
  * @meta: a field descriptor
  *
  * Returns: (transfer full): @meta
@@ -484,7 +484,7 @@ stdiolink_fields_new_from_json(JsonNode *node)
 }
 
 /**
- * stdiolink_field_meta_new_from_json:
+ * stdiolink_field_meta_new_from_json: (skip)
  * @object: a FieldMeta object (encoding B, schema.md 3), as found in driver meta
  *
  * Lenient: never fails. A missing or unknown `type` becomes `any`; other keys are read with
@@ -1022,7 +1022,7 @@ parse_descriptors(JsonObject *object, const char *prefix, GPtrArray *warnings, G
 /* schema ---------------------------------------------------------------------------------- */
 
 /**
- * stdiolink_schema_new_from_json:
+ * stdiolink_schema_new_from_json: (skip)
  * @root: the schema object (encoding A): field name -> descriptor
  * @error: return location for a #GError
  *
@@ -1054,7 +1054,7 @@ stdiolink_schema_new_from_json(JsonObject *root, GError **error)
 }
 
 /**
- * stdiolink_schema_new_from_file:
+ * stdiolink_schema_new_from_file: (skip)
  * @path: a `config.schema.json`
  * @error: return location for a #GError
  *
@@ -1102,7 +1102,7 @@ stdiolink_schema_new_from_file(const char *path, GError **error)
 }
 
 /**
- * stdiolink_schema_ref:
+ * stdiolink_schema_ref: (skip)
  * @schema: a schema
  *
  * Returns: (transfer full): @schema
@@ -1648,7 +1648,7 @@ validation_new(gboolean valid, Failure *failure, JsonObject *filled)
 }
 
 /**
- * stdiolink_schema_merge_and_validate:
+ * stdiolink_schema_merge_and_validate: (skip)
  * @schema: a schema
  * @file_config: (nullable): the base config (%NULL = `{}`)
  * @override_config: (nullable): the config laid over it (%NULL = `{}`)
@@ -1677,7 +1677,7 @@ stdiolink_schema_merge_and_validate(StdiolinkSchema *schema,
 }
 
 /**
- * stdiolink_schema_validate:
+ * stdiolink_schema_validate: (skip)
  * @schema: a schema
  * @config: (nullable): a service config (a project `config`, a validate-config body);
  *   %NULL reads as `{}`
@@ -1694,7 +1694,7 @@ stdiolink_schema_validate(StdiolinkSchema *schema, JsonObject *config)
 }
 
 /**
- * stdiolink_fields_validate_params:
+ * stdiolink_fields_validate_params: (skip)
  * @fields: (element-type StdiolinkFieldMeta) (nullable): a command's `params`
  * @data: (nullable): the request `data`
  *

@@ -213,7 +213,7 @@ take_config_schema(JsonObject *body, StdiolinkServiceSpec *spec, GError **error)
 }
 
 /**
- * stdiolink_service_spec_new_from_json:
+ * stdiolink_service_spec_new_from_json: (skip)
  * @body: the body of `POST /api/services`
  * @error: return location for a #GError
  *

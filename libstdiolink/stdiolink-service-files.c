@@ -236,7 +236,7 @@ stat_leaf(StdiolinkServicePath *sp, GError **error)
 }
 
 /**
- * stdiolink_service_path_open:
+ * stdiolink_service_path_open: (skip)
  * @service_dir: the service folder (it may itself be a symbolic link)
  * @path: (nullable): a relative path as the client sent it
  * @error: return location for a #GError
