@@ -24,3 +24,7 @@
 #include "stdiolink-server-config.h"
 #include "stdiolink-service.h"
 #include "stdiolink-driver.h"
+#include "stdiolink-jsonl.h"
+#include "stdiolink-driver-helper.h"
+#include "stdiolink-driver-docs.h"
+#include "stdiolink-driver-session.h"

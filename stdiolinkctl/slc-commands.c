@@ -154,6 +154,13 @@ static const SlcOption services_put_options[] = {
 	{NULL},
 };
 
+/* `--data` is stored in the `config` field: both are one JSON object given as text */
+static const SlcOption driver_exec_options[] = {
+	{SLC_OPTION("data", STRING, config), SLC_ARG_JSON,
+	 N_("The command's data object; KEY=VALUE arguments are added to it")},
+	{NULL},
+};
+
 static const SlcOption events_options[] = {
 	{SLC_OPTION("type", STRING_ARRAY, types), NC_("placeholder", "TYPE"),
 	 N_("Only events whose type starts with TYPE, e.g. “instance”; repeatable")},
@@ -232,6 +239,14 @@ static const SlcCommand commands[] = {
 	 slc_cmd_drivers_list},
 	{"drivers", "show", SLC_ARG_ID, 1, N_("Show one driver's metadata and commands"), NULL,
 	 slc_cmd_drivers_show},
+	{"drivers", "meta", SLC_ARG_ID, 1, N_("Print a driver's metadata as JSON"), NULL,
+	 slc_cmd_drivers_meta},
+	{"drivers", "docs", NC_("placeholder", "ID [FORMAT]"), 1,
+	 N_("Print a driver's documentation: markdown (default), html, openapi or ts"), NULL,
+	 slc_cmd_drivers_docs, TRUE},
+	{"driver", "exec", NC_("placeholder", "ID COMMAND [KEY=VALUE…]"), 2,
+	 N_("Run one command on a driver and print its events and result"),
+	 driver_exec_options, slc_cmd_driver_exec, TRUE},
 	{"events", NULL, "", 0, N_("Print the daemon's events as they happen, until Ctrl+C"),
 	 events_options, slc_cmd_events},
 };
@@ -288,6 +303,14 @@ static const SlcExample instances_examples[] = {
 	{NULL},
 };
 
+static const SlcExample driver_examples[] = {
+	{"stdiolinkctl driver exec demo.calculator add a=1 b=2", N_("Add two numbers")},
+	{"stdiolinkctl driver exec demo.heartbeat beat --data '{\"count\": 5}'",
+	 N_("Print five beat events as they come, then the result")},
+	{"stdiolinkctl --json driver exec demo.kvstore list", N_("The driver's answer as JSON lines")},
+	{NULL},
+};
+
 static const SlcExample drivers_examples[] = {
 	{"stdiolinkctl drivers list", N_("List the driver catalogue")},
 	{"stdiolinkctl drivers show modbus", N_("Show the commands driver modbus offers")},
@@ -310,6 +333,7 @@ static const SlcNoun nouns[] = {
 	{"instances", N_("Inspect running instances, their logs and processes; terminate them"),
 	 instances_examples},
 	{"drivers", N_("Inspect the driver catalogue"), drivers_examples},
+	{"driver", N_("Try a driver: run one of its commands (DriverLab)"), driver_examples},
 	{"events", N_("Watch the daemon's event stream"), events_examples},
 };
 

@@ -58,6 +58,9 @@ gboolean slc_cmd_instances_tree(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_instances_resources(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_drivers_list(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_drivers_show(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_drivers_meta(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_drivers_docs(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_driver_exec(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_events(SlcContext *ctx, SlcArgs *args, GError **error);
 
 G_END_DECLS

@@ -1,8 +1,10 @@
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "sl-http.h"
+#include "sl-driverlab.h"
 #include "sl-metrics.h"
 #include "sl-server.h"
 #include "sl-static.h"
@@ -25,6 +27,7 @@ struct _SlServer {
 	char *token;	    /* the bearer token /api requires, or NULL */
 	SlMetrics *metrics;
 	SlStatic *web;	    /* the web console, for paths outside /api */
+	SlDriverlab *driverlab;
 };
 
 G_DEFINE_FINAL_TYPE(SlServer, sl_server, G_TYPE_OBJECT)
@@ -361,6 +364,27 @@ handle_driver_get(SlRequest *req)
 	reply_node(req, SOUP_STATUS_OK, node, error);
 }
 
+static void
+handle_driver_docs(SlRequest *req)
+{
+	GError *error = NULL;
+	g_autoptr(JsonNode) detail = stdiolink_engine_get_driver(engine_of(req), req->id, &error);
+	const char *content_type = NULL;
+	char *text = NULL;
+
+	if (detail != NULL)
+		text = stdiolink_driver_docs_render_api(json_node_get_object(detail),
+							g_hash_table_lookup(req->query, "format"),
+							&content_type, &error);
+	if (text == NULL) {
+		reply_node(req, SOUP_STATUS_OK, NULL, error);
+		return;
+	}
+	soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(req->msg, content_type, SOUP_MEMORY_TAKE, text,
+					 strlen(text));
+}
+
 /* ---- logs, processes, events ------------------------------------------------------------ */
 
 /* `lines`: missing or not an integer reads as the default; the range is the engine's call */
@@ -585,6 +609,7 @@ static const SlRoute routes[] = {
 	{"GET", "/api/instances/{id}", handle_instance_get, FALSE},
 	{"GET", "/api/drivers", handle_drivers_list, FALSE},
 	{"GET", "/api/drivers/{id}", handle_driver_get, FALSE},
+	{"GET", "/api/drivers/{id}/docs", handle_driver_docs, FALSE},
 	{"GET", "/api/events/stream", handle_events_stream, FALSE},
 	{"GET", "/api/events", handle_events_query, FALSE},
 };
@@ -731,6 +756,9 @@ handler_cb(SoupServer *soup,
 	g_free(self->last_request);
 	self->last_request = g_strdup_printf("%s %s", soup_server_message_get_method(msg), path);
 
+	/* a DriverLab upgrade is refused as plain text, or left to the WebSocket handler */
+	if (sl_driverlab_check_upgrade(self->driverlab, msg, path))
+		return;
 	sl_http_add_cors(config, msg);
 	if (decoded == NULL) {
 		send_not_found(msg);
@@ -940,10 +968,13 @@ sl_server_dispose(GObject *object)
 
 	if (self->sse != NULL)
 		sl_sse_close_all(self->sse);
+	if (self->driverlab != NULL)
+		sl_driverlab_close_all(self->driverlab);
 	if (self->soup != NULL)
 		soup_server_disconnect(self->soup);
 	g_clear_object(&self->soup);
 	g_clear_object(&self->sse);
+	g_clear_object(&self->driverlab);
 	g_clear_object(&self->engine);
 	g_clear_pointer(&self->last_request, g_free);
 	g_clear_pointer(&self->token, g_free);
@@ -984,6 +1015,12 @@ sl_server_new(StdiolinkEngine *engine)
 	g_signal_connect(self->soup, "request-finished", G_CALLBACK(request_finished_cb), self);
 	soup_server_add_early_handler(self->soup, NULL, early_handler_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, handler_cb, self, NULL);
+
+	/* the WebSocket handler needs a path of its own; the same checks and routes apply */
+	self->driverlab = sl_driverlab_new(engine);
+	soup_server_add_early_handler(self->soup, SL_DRIVERLAB_PATH, early_handler_cb, self, NULL);
+	soup_server_add_handler(self->soup, SL_DRIVERLAB_PATH, handler_cb, self, NULL);
+	sl_driverlab_attach(self->driverlab, self->soup);
 	return self;
 }
 
@@ -1055,7 +1092,7 @@ sl_server_listen_socket(SlServer *self, GSocket *socket, GError **error)
 	if (local == NULL || !G_IS_INET_SOCKET_ADDRESS(local)) {
 		if (local != NULL)
 			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-					    "the passed socket is not an IP socket");
+					    _("the passed socket is not an IP socket"));
 		return FALSE;
 	}
 	if (!soup_server_listen_socket(self->soup, socket, 0, error))
@@ -1124,5 +1161,6 @@ void
 sl_server_disconnect(SlServer *self)
 {
 	sl_sse_close_all(self->sse);
+	sl_driverlab_close_all(self->driverlab);
 	soup_server_disconnect(self->soup);
 }
