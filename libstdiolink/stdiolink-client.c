@@ -783,6 +783,20 @@ stdiolink_sse_parser_push_line(StdiolinkSseParser *parser,
 }
 
 /**
+ * stdiolink_client_get_token:
+ * @self: a client
+ *
+ * Returns: (nullable): the API token the client sends, if any
+ */
+const char *
+stdiolink_client_get_token(StdiolinkClient *self)
+{
+	g_return_val_if_fail(STDIOLINK_IS_CLIENT(self), NULL);
+
+	return self->token;
+}
+
+/**
  * stdiolink_client_set_token:
  * @self: a client
  * @token: (nullable): the daemon's API token, or %NULL to send none
@@ -795,5 +809,5 @@ stdiolink_client_set_token(StdiolinkClient *self, const char *token)
 	g_return_if_fail(STDIOLINK_IS_CLIENT(self));
 
 	g_free(self->token);
-	self->token = g_strdup(token);
+	self->token = token != NULL && *token != '\0' ? g_strdup(token) : NULL;
 }

@@ -10,6 +10,7 @@ G_DECLARE_FINAL_TYPE(StdiolinkClient, stdiolink_client, STDIOLINK, CLIENT, GObje
 
 StdiolinkClient *stdiolink_client_new(const char *base_url);
 void stdiolink_client_set_token(StdiolinkClient *self, const char *token);
+const char *stdiolink_client_get_token(StdiolinkClient *self);
 const char *stdiolink_client_get_base_url(StdiolinkClient *self);
 
 void stdiolink_client_request_async(StdiolinkClient *self,

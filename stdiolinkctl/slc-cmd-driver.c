@@ -470,7 +470,7 @@ new_session(void)
  * `stdiolinkctl driver exec`: runs one command on a driver over the DriverLab WebSocket.
  * Events are printed as they arrive (`[name] data`), then the result; with `--json`, each
  * response line of the driver as one JSON line. A `done` exits 0, an `error` 1. The
- * WebSocket sends the token of `$STDIOLINK_TOKEN` when set.
+ * WebSocket carries the same API token as every other request.
  *
  * Returns: %TRUE if the driver answered `done`
  */
@@ -479,7 +479,7 @@ slc_cmd_driver_exec(SlcContext *ctx, SlcArgs *args, GError **error)
 {
 	g_auto(SlcExec) exec = {NULL};
 	g_autofree char *url = NULL;
-	const char *token = g_getenv("STDIOLINK_TOKEN");
+	const char *token = stdiolink_client_get_token(ctx->client);
 	guint signal_id;
 
 	exec.ctx = ctx;
@@ -496,7 +496,7 @@ slc_cmd_driver_exec(SlcContext *ctx, SlcArgs *args, GError **error)
 			    exec.driver_id);
 		return FALSE;
 	}
-	if (token != NULL && *token != '\0') {
+	if (token != NULL) {
 		g_autofree char *bearer = g_strconcat("Bearer ", token, NULL);
 
 		soup_message_headers_replace(soup_message_get_request_headers(exec.msg),
