@@ -227,13 +227,22 @@ run(int argc, char **argv, GError **error)
 	return run_command(command, &options, error);
 }
 
+/* $STDIOLINK_LOCALEDIR, else the installed catalogues; the tests point it at the build tree */
+static const char *
+locale_dir(void)
+{
+	const char *dir = g_getenv("STDIOLINK_LOCALEDIR");
+
+	return dir != NULL && *dir != '\0' ? dir : LOCALEDIR;
+}
+
 int
 main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	bindtextdomain(GETTEXT_PACKAGE, locale_dir());
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 

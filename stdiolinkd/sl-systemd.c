@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,9 +114,12 @@ sl_systemd_take_listen_socket(GError **error)
 	g_unsetenv("LISTEN_FDS");
 	g_unsetenv("LISTEN_FDNAMES");
 	if (n_fds != 1) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "expected one socket from the service manager, got %" G_GUINT64_FORMAT,
-			    n_fds);
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_INVALID_ARGUMENT,
+			    /* TRANSLATORS: %llu is how many sockets systemd passed */
+			    _("expected one socket from the service manager, got %llu"),
+			    (unsigned long long)n_fds);
 		return NULL;
 	}
 	socket = g_socket_new_from_fd(LISTEN_FDS_START, error);
