@@ -110,7 +110,6 @@ stdiolink_client_set_property(GObject *object,
 		while (len > 0 && url[len - 1] == '/')
 			len--;
 		g_free(self->base_url);
-	g_free(self->token);
 		self->base_url = g_strndup(url != NULL ? url : "", len);
 		break;
 	}
@@ -139,6 +138,7 @@ stdiolink_client_finalize(GObject *object)
 	StdiolinkClient *self = STDIOLINK_CLIENT(object);
 
 	g_free(self->base_url);
+	g_free(self->token);
 	g_clear_object(&self->session);
 
 	G_OBJECT_CLASS(stdiolink_client_parent_class)->finalize(object);
