@@ -133,6 +133,7 @@ stdiolink_engine_new(const char *data_root,
 							 (guint)config->stop_grace_ms,
 							 config->log_max_bytes,
 							 (guint)config->log_max_files);
+	stdiolink_instance_manager_set_start_timeout(self->instances, config->start_timeout_ms);
 	self->scheduler = stdiolink_scheduler_new(self->instances, self->bus, scheduled_start_cb,
 						  self);
 	return self;

@@ -28,6 +28,7 @@ struct _StdiolinkInstanceManager {
 	char *logs_dir;
 	char *exe_dir; /* nullable */
 	guint stop_grace_ms;
+	guint start_timeout_ms;
 	gint64 log_max_bytes;
 	guint log_max_files;
 
@@ -161,6 +162,7 @@ stdiolink_instance_manager_new(StdiolinkEventBus *bus,
 	self->logs_dir = g_build_filename(data_root, "logs", NULL);
 	self->exe_dir = find_exe_dir();
 	self->stop_grace_ms = stop_grace_ms;
+	self->start_timeout_ms = STDIOLINK_INSTANCE_START_TIMEOUT_MS;
 	self->log_max_bytes = log_max_bytes;
 	self->log_max_files = log_max_files;
 	return self;
@@ -272,6 +274,7 @@ on_start_failed(StdiolinkInstance *inst, const char *message, gpointer user_data
 	JsonObject *data = event_data(inst);
 
 	json_object_set_string_member(data, "error", message);
+	json_object_set_string_member(data, "code", stdiolink_instance_get_start_failure_code(inst));
 	publish(self, "instance.startFailed", data);
 }
 
@@ -491,6 +494,7 @@ stdiolink_instance_manager_start(StdiolinkInstanceManager *m,
 	params.guard = guard;
 	params.log = log;
 	params.run_timeout_ms = spec->run_timeout_ms;
+	params.start_timeout_ms = m->start_timeout_ms;
 	inst = stdiolink_instance_new(&params);
 
 	stdiolink_instance_set_observer(inst, &observer, m);
@@ -801,4 +805,20 @@ stdiolink_instance_manager_count_live(StdiolinkInstanceManager *m, const char *p
 			n++;
 	}
 	return n;
+}
+
+/**
+ * stdiolink_instance_manager_set_start_timeout:
+ * @m: a manager
+ * @timeout_ms: how long a new instance may take to be running (default 5000)
+ *
+ * An instance still starting after that is killed, with `instance.startFailed` (code
+ * `start_timeout`) and `instance.finished`.
+ */
+void
+stdiolink_instance_manager_set_start_timeout(StdiolinkInstanceManager *m, guint timeout_ms)
+{
+	g_return_if_fail(STDIOLINK_IS_INSTANCE_MANAGER(m));
+
+	m->start_timeout_ms = timeout_ms;
 }

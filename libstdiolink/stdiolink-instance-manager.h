@@ -73,5 +73,7 @@ StdiolinkInstance *stdiolink_instance_manager_lookup(StdiolinkInstanceManager *m
 GPtrArray *stdiolink_instance_manager_list(StdiolinkInstanceManager *m, const char *project_id);
 guint stdiolink_instance_manager_count_live(StdiolinkInstanceManager *m, const char *project_id);
 guint stdiolink_instance_manager_get_stop_grace_ms(StdiolinkInstanceManager *m);
+void stdiolink_instance_manager_set_start_timeout(StdiolinkInstanceManager *m,
+						  guint timeout_ms);
 
 G_END_DECLS

@@ -8,6 +8,8 @@ G_BEGIN_DECLS
 
 /* scheduling.md 3.2 */
 #define STDIOLINK_INSTANCE_START_TIMEOUT_MS 5000
+
+const char *stdiolink_instance_get_start_failure_code(StdiolinkInstance *inst);
 /* how long to wait for the pipes to reach EOF after the process exited */
 #define STDIOLINK_INSTANCE_DRAIN_TIMEOUT_MS 1000
 
@@ -28,6 +30,7 @@ typedef struct {
 	StdiolinkProcessGuard *guard;	/* a reference is taken */
 	StdiolinkLogWriter *log;	/* a reference is taken */
 	guint run_timeout_ms;
+	guint start_timeout_ms;
 } StdiolinkInstanceParams;
 
 /**

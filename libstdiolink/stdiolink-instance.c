@@ -44,6 +44,8 @@ struct _StdiolinkInstance {
 	GStrv argv;
 	GStrv envp;
 	guint run_timeout_ms;
+	guint start_timeout_ms;
+	const char *start_failure_code; /* static: "start_failed" or "start_timeout" */
 	StdiolinkProcessGuard *guard;
 	StdiolinkLogWriter *log;
 
@@ -172,6 +174,8 @@ stdiolink_instance_new(const StdiolinkInstanceParams *params)
 	self->argv = g_strdupv((char **)params->argv);
 	self->envp = g_strdupv((char **)params->envp);
 	self->run_timeout_ms = params->run_timeout_ms;
+	self->start_timeout_ms = params->start_timeout_ms;
+	self->start_failure_code = "start_failed";
 	self->guard = params->guard != NULL ? g_object_ref(params->guard) : NULL;
 	self->log = g_object_ref(params->log);
 	self->out.split = stdiolink_line_splitter_new(self->log, "");
@@ -254,6 +258,7 @@ static gboolean
 start_timeout_cb(gpointer user_data)
 {
 	StdiolinkInstance *self = STDIOLINK_INSTANCE(user_data);
+	g_autofree char *message = NULL;
 
 	self->start_timeout_id = 0;
 	if (self->state != STDIOLINK_INSTANCE_STARTING)
@@ -261,7 +266,12 @@ start_timeout_cb(gpointer user_data)
 
 	/* too late to call it started: it ends as a failed start */
 	g_clear_handle_id(&self->started_id, g_source_remove);
-	send_start_failed(self, "start timeout (5s)");
+	self->start_failure_code = "start_timeout";
+	if (self->start_timeout_ms % 1000 == 0)
+		message = g_strdup_printf("start timeout (%us)", self->start_timeout_ms / 1000);
+	else
+		message = g_strdup_printf("start timeout (%u ms)", self->start_timeout_ms);
+	send_start_failed(self, message);
 	kill_group(self, SIGKILL);
 	return G_SOURCE_REMOVE;
 }
@@ -538,8 +548,7 @@ stdiolink_instance_launch(StdiolinkInstance *inst)
 	g_subprocess_wait_async(inst->proc, inst->cancellable, wait_cb, g_object_ref(inst));
 
 	inst->started_id = g_idle_add(started_cb, inst);
-	inst->start_timeout_id = g_timeout_add(STDIOLINK_INSTANCE_START_TIMEOUT_MS,
-					       start_timeout_cb, inst);
+	inst->start_timeout_id = g_timeout_add(inst->start_timeout_ms, start_timeout_cb, inst);
 }
 
 static gboolean
@@ -812,4 +821,17 @@ stdiolink_instance_to_json(StdiolinkInstance *inst, gboolean detail)
 	}
 
 	return stdiolink_json_node_new_object(obj);
+}
+
+/**
+ * stdiolink_instance_get_start_failure_code: (skip)
+ * @inst: an instance
+ *
+ * Returns: why its start failed: `start_timeout` when it was not running in time,
+ *   otherwise `start_failed`
+ */
+const char *
+stdiolink_instance_get_start_failure_code(StdiolinkInstance *inst)
+{
+	return inst->start_failure_code;
 }

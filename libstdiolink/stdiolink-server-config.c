@@ -51,6 +51,7 @@ stdiolink_server_config_new_default(void)
 	config->log_max_bytes = DEFAULT_LOG_MAX_BYTES;
 	config->log_max_files = DEFAULT_LOG_MAX_FILES;
 	config->stop_grace_ms = DEFAULT_STOP_GRACE_MS;
+	config->start_timeout_ms = 5000;
 	config->allowed_hosts = g_new0(char *, 1);
 	return config;
 }
@@ -257,6 +258,20 @@ read_stop_grace_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error
 }
 
 static gboolean
+read_start_timeout_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error)
+{
+	double value;
+
+	if (!stdiolink_json_node_is_number(node))
+		return fail(error, "config field 'startTimeoutMs' must be an integer");
+	value = stdiolink_json_node_get_number(node);
+	if (value != trunc(value) || value < 0 || value > G_MAXINT32)
+		return fail(error, "config field 'startTimeoutMs' out of range");
+	config->start_timeout_ms = (guint)value;
+	return TRUE;
+}
+
+static gboolean
 read_stop_timeout_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error)
 {
 	double value;
@@ -315,6 +330,7 @@ static const struct {
 	{"logMaxFiles", read_log_max_files},
 	{"stopGraceMs", read_stop_grace_ms},
 	{"stopTimeoutMs", read_stop_timeout_ms},
+	{"startTimeoutMs", read_start_timeout_ms},
 	{"allowedHosts", read_allowed_hosts},
 };
 

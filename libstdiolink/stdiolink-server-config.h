@@ -18,6 +18,7 @@ G_BEGIN_DECLS
  * @log_max_bytes: rotation size of the server and project logs, >= 1048576
  * @log_max_files: rotated files kept, 1..100
  * @stop_grace_ms: time between SIGTERM and SIGKILL when stopping an instance
+ * @start_timeout_ms: how long a new instance may take to be running (`startTimeoutMs`)
  * @stop_timeout_ms: how long update, delete, reload and disable wait for a project's
  *   instances to exit before they give up; 0 means @stop_grace_ms + 2000
  * @allowed_hosts: extra `Host` header values accepted while bound to loopback
@@ -38,6 +39,7 @@ typedef struct {
 	guint log_max_files;
 	guint stop_grace_ms;
 	guint stop_timeout_ms;
+	guint start_timeout_ms;
 	GStrv allowed_hosts;
 } StdiolinkServerConfig;
 

@@ -1605,6 +1605,47 @@ test_stream_access_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+static gboolean
+events_settled_cb(SlDaemonFixture *fx, gpointer data)
+{
+	g_autoptr(GPtrArray) events = sl_daemon_fixture_read_events(fx, data);
+
+	return events->len >= 2;
+}
+
+/*
+ * An instance not running within startTimeoutMs ends as a failed start: with 0 the timer
+ * beats the "running" step, so the path is exercised without a slow machine.
+ */
+static void
+test_start_timeout_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *instance_id = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *text = NULL;
+	g_autoptr(GPtrArray) events = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_write(&fx, "config.json", "{\"startTimeoutMs\":0}");
+	sl_daemon_fixture_start(&fx);
+	instance_id = start_project(&fx, "sleeper");
+	g_assert_true(sl_daemon_fixture_wait(&fx, no_instances_cb, "sleeper"));
+	g_assert_true(sl_daemon_fixture_wait(&fx, events_settled_cb, instance_id));
+
+	g_usleep(200 * 1000);
+	events = sl_daemon_fixture_read_events(&fx, instance_id);
+	g_assert_cmpuint(events->len, ==, 2);
+	g_assert_cmpstr(events->pdata[0], ==, "instance.startFailed");
+	g_assert_cmpstr(events->pdata[1], ==, "instance.finished");
+
+	path = sl_daemon_fixture_path(&fx, "logs/events.jsonl");
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	g_assert_nonnull(strstr(text, "\"code\":\"start_timeout\""));
+	g_assert_nonnull(strstr(text, "\"error\":\"start timeout (0s)\""));
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1619,6 +1660,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/instances/start-refused", test_start_refused_func);
 	g_test_add_func("/daemon/instances/stop-grace-kill", test_stop_grace_kill_func);
 	g_test_add_func("/daemon/instances/start-failed", test_start_failed_func);
+	g_test_add_func("/daemon/instances/start-timeout", test_start_timeout_func);
 	g_test_add_func("/daemon/projects/delete-running", test_delete_running_func);
 	g_test_add_func("/daemon/projects/busy", test_project_busy_func);
 	g_test_add_func("/daemon/http/errors", test_http_errors_func);
