@@ -1155,11 +1155,69 @@ test_cli_exec_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* an upgrade with one extra request header, to read the refusal */
+static guint
+upgrade_status(SlDaemonFixture *fx, const char *path, const char *header, const char *value)
+{
+	g_autofree char *url = g_strconcat(fx->base_url, path, NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+	SoupMessageHeaders *headers = soup_message_get_request_headers(msg);
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GError) error = NULL;
+
+	soup_message_headers_replace(headers, "Upgrade", "websocket");
+	soup_message_headers_replace(headers, "Connection", "Upgrade");
+	soup_message_headers_replace(headers, "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+	soup_message_headers_replace(headers, "Sec-WebSocket-Version", "13");
+	if (header != NULL)
+		soup_message_headers_replace(headers, header, value);
+	body = soup_session_send_and_read(fx->session, msg, NULL, &error);
+	g_assert_no_error(error);
+	return soup_message_get_status(msg);
+}
+
+/*
+ * With an API token the WebSocket needs it too (in the query, as browsers cannot set
+ * headers on it); a rebinding Host and a foreign Origin are refused before the upgrade.
+ */
+static void
+test_upgrade_access_func(void)
+{
+	SlDaemonFixture fx;
+	const char *path = "/api/driverlab/demo.calculator?access_token=w5-token";
+	g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func((GDestroyNotify)client_free);
+	Client *client;
+	guint status = 0;
+	g_autoptr(JsonNode) status_node = NULL;
+
+	setup(&fx);
+	sl_daemon_fixture_write(&fx, "token.txt", "w5-token");
+	sl_daemon_fixture_write(&fx, "config.json", "{\"tokenFile\":\"token.txt\"}");
+	sl_daemon_fixture_start(&fx);
+
+	g_assert_cmpuint(upgrade_status(&fx, "/api/driverlab/demo.calculator", NULL, NULL), ==,
+			 401);
+	g_assert_cmpuint(upgrade_status(&fx, path, "Host", "evil.example"), ==, 421);
+	g_assert_cmpuint(upgrade_status(&fx, path, "Origin", "http://evil.example"), ==, 403);
+
+	client = client_connect(&fx, path);
+	g_ptr_array_add(clients, client);
+	g_assert_cmpuint(client->status, ==, 101);
+
+	status_node = sl_daemon_fixture_request(&fx, "GET",
+						"/api/server/status?access_token=w5-token", NULL,
+						&status);
+	g_assert_cmpuint(status, ==, 200);
+	g_clear_pointer(&clients, g_ptr_array_unref);
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/driverlab/upgrade-checks", test_upgrade_checks_func);
+	g_test_add_func("/driverlab/upgrade-access", test_upgrade_access_func);
 	g_test_add_func("/driverlab/oneshot-session", test_oneshot_session_func);
 	g_test_add_func("/driverlab/keepalive-session", test_keepalive_session_func);
 	g_test_add_func("/driverlab/events", test_events_func);
