@@ -77,7 +77,8 @@ trimmed_line(const char *start, const char *end)
  * @error: return location for a #GError
  *
  * Reads at most the last %STDIOLINK_LOG_TAIL_MAX_BYTES of @path and splits them on `\n`.
- * When the read starts mid-file the first, partial, piece is dropped. Each line is trimmed
+ * When the read starts mid-file the first, partial, piece is dropped, and so is a last piece
+ * without its newline (a line still being written). Each line is trimmed
  * of ASCII white space (so `\r\n` endings lose their `\r`), empty lines are dropped and the
  * last @max_lines are kept. Invalid UTF-8 is replaced, so every line is valid text.
  *
@@ -103,6 +104,13 @@ stdiolink_log_tail_read(const char *path, guint max_lines, GError **error)
 	/* walk backwards from the end: only the pieces that are kept get copied */
 	lines = g_ptr_array_new_with_free_func(g_free);
 	end = text + length;
+
+	/*
+	 * A last piece without its newline is a line still being written: showing it now and
+	 * whole later would make a follower see two different lines where there is one.
+	 */
+	while (end > text && end[-1] != '\n')
+		end--;
 	for (const char *p = end; lines->len < max_lines; p--) {
 		gboolean at_start = p == text;
 		char *line;

@@ -79,9 +79,12 @@ test_trim_and_empty_func(Fixture *fx, gconstpointer data)
 	g_autoptr(GPtrArray) all = tail(path, 100);
 	g_autoptr(GPtrArray) last_two = tail(path, 2);
 
-	/* CRLF endings lose their CR; blank lines do not count towards N */
-	assert_lines(all, (const char *const[]){"first", "second", "third", NULL});
-	assert_lines(last_two, (const char *const[]){"second", "third", NULL});
+	/*
+	 * CRLF endings lose their CR; blank lines do not count towards N; "third" has no
+	 * newline yet, so it is still being written and waits for the next read
+	 */
+	assert_lines(all, (const char *const[]){"first", "second", NULL});
+	assert_lines(last_two, (const char *const[]){"first", "second", NULL});
 }
 
 static void
