@@ -256,17 +256,72 @@ scan_fail(GError **error, const char *message)
 	return FALSE;
 }
 
+/* the four hex digits at @i as a number, or -1 if there are not four hex digits there */
+static gint
+read_hex4(const char *data, gsize len, gsize i)
+{
+	gint value = 0;
+
+	if (i + 4 > len)
+		return -1;
+	for (gsize k = i; k < i + 4; k++) {
+		gint digit = g_ascii_xdigit_value(data[k]);
+
+		if (digit < 0)
+			return -1;
+		value = value * 16 + digit;
+	}
+	return value;
+}
+
+static gboolean
+is_low_surrogate(gint unit)
+{
+	return unit >= 0xdc00 && unit <= 0xdfff;
+}
+
+/*
+ * json-glib takes any bytes after \u as digits ("\ucé") and lets a high surrogate stand
+ * alone ("\ud800x"); both leave strings that are not UTF-8, which the writer then puts in
+ * files that no longer parse. Only well-formed escapes pass. Returns the length of the
+ * escape at @i, or 0 with @error set.
+ */
+static gsize
+scan_escape(const char *data, gsize len, gsize i, GError **error)
+{
+	gint unit;
+
+	/* a backslash at the very end: the parser reports the unterminated string */
+	if (i + 1 >= len)
+		return 1;
+	if (strchr("\"\\/bfnrt", data[i + 1]) != NULL)
+		return 2;
+	if (data[i + 1] != 'u')
+		return scan_fail(error, "invalid escape in JSON string"), 0;
+
+	unit = read_hex4(data, len, i + 2);
+	if (unit < 0)
+		return scan_fail(error, "invalid \\u escape in JSON string"), 0;
+	if (unit == 0)
+		return scan_fail(error, "NUL character (\\u0000) in JSON string"), 0;
+	if (is_low_surrogate(unit))
+		return scan_fail(error, "unpaired surrogate in JSON string"), 0;
+	if (unit < 0xd800 || unit > 0xdbff)
+		return 6;
+
+	/* a high surrogate needs its low half right after it */
+	if (i + 7 >= len || data[i + 6] != '\\' || data[i + 7] != 'u' ||
+	    !is_low_surrogate(read_hex4(data, len, i + 8)))
+		return scan_fail(error, "unpaired surrogate in JSON string"), 0;
+	return 12;
+}
+
 /* inside a string: only escapes matter; returns how many bytes were consumed */
 static gsize
 scan_string_byte(ScanState *st, const char *data, gsize len, gsize i, GError **error)
 {
-	if (data[i] == '\\') {
-		if (i + 5 < len && data[i + 1] == 'u' && strncmp(data + i + 2, "0000", 4) == 0) {
-			scan_fail(error, "NUL character (\\u0000) in JSON string");
-			return 0;
-		}
-		return 2;
-	}
+	if (data[i] == '\\')
+		return scan_escape(data, len, i, error);
 	if (data[i] == '"') {
 		st->in_string = FALSE;
 		st->done = st->depth == 0;

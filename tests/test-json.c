@@ -93,7 +93,15 @@ test_json_hostile_func(void)
 	expect_refused("{\"a\":\"x\"}\0", 10, "NUL byte in JSON text");
 	expect_refused("\"\xff\"", -1, "invalid UTF-8 in JSON text");
 
+	/* found by fuzzing: escapes json-glib turns into bytes that are not UTF-8 */
+	expect_refused("\"\\uc\xc3\xa9\"", -1, "invalid \\u escape in JSON string");
+	expect_refused("[\"\\ud800x\"]", -1, "unpaired surrogate in JSON string");
+	expect_refused("\"\\d\"", -1, "invalid escape in JSON string");
+
 	/* escapes that only look alike pass */
+	g_clear_pointer(&node, json_node_unref);
+	node = stdiolink_json_parse("[\"\\ud83d\\ude00\"]", -1, NULL);
+	g_assert_nonnull(node);
 	g_clear_pointer(&node, json_node_unref);
 	node = stdiolink_json_parse("{\"a\":\"\\\\u0000 \\u00001\\\"]\"}  \n", -1, NULL);
 	g_assert_null(node);
