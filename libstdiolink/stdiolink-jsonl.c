@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <math.h>
+
 #include <string.h>
 
 #include "stdiolink-error.h"
@@ -281,9 +283,12 @@ stdiolink_jsonl_response_parse(const char *line, gssize length, GError **error)
 		return NULL;
 	status_node = json_object_get_member(object, "status");
 	code = json_object_get_member(object, "code");
+	/* the code is a driver's word: an integer within 64 bits, or the line is invalid */
 	if (!stdiolink_json_node_is_string(status_node) ||
 	    !stdiolink_jsonl_status_from_string(json_node_get_string(status_node), &status) ||
-	    !stdiolink_json_node_is_number(code)) {
+	    !stdiolink_json_node_is_number(code) ||
+	    !(fabs(stdiolink_json_node_get_number(code)) < 0x1p63) ||
+	    stdiolink_json_node_get_number(code) != trunc(stdiolink_json_node_get_number(code))) {
 		set_bad_line(error, "invalid response");
 		return NULL;
 	}
@@ -455,6 +460,9 @@ trimmed_copy(const guint8 *begin, const guint8 *end, gsize *length)
 char *
 stdiolink_jsonl_reader_next_line(StdiolinkJsonlReader *reader, gsize *length)
 {
+	/* nothing fed yet: the buffer has no storage to point into */
+	if (reader->buffer->len <= reader->start)
+		return NULL;
 	for (;;) {
 		const guint8 *base = reader->buffer->data + reader->start;
 		gsize avail = reader->buffer->len - reader->start;
@@ -488,9 +496,15 @@ stdiolink_jsonl_reader_next_line(StdiolinkJsonlReader *reader, gsize *length)
 char *
 stdiolink_jsonl_reader_finish(StdiolinkJsonlReader *reader, gsize *length)
 {
-	const guint8 *base = reader->buffer->data + reader->start;
-	char *line = trimmed_copy(base, reader->buffer->data + reader->buffer->len, length);
+	const guint8 *base;
+	char *line;
 
+	if (reader->buffer->len <= reader->start) {
+		reader_clear(reader);
+		return NULL;
+	}
+	base = reader->buffer->data + reader->start;
+	line = trimmed_copy(base, reader->buffer->data + reader->buffer->len, length);
 	reader_clear(reader);
 	return line;
 }

@@ -381,6 +381,27 @@ test_reader_many_lines_func(void)
 	}
 }
 
+/* found by fuzzing: an empty reader and an out-of-range code were undefined behaviour */
+static void
+test_fuzz_regressions_func(void)
+{
+	g_autoptr(StdiolinkJsonlReader) reader = stdiolink_jsonl_reader_new(0);
+	const char *codes[] = {"{\"status\":\"done\",\"code\":1e300,\"data\":{}}",
+			       "{\"status\":\"done\",\"code\":-1e19,\"data\":{}}",
+			       "{\"status\":\"done\",\"code\":1.5,\"data\":{}}"};
+
+	g_assert_null(stdiolink_jsonl_reader_next_line(reader, NULL));
+	g_assert_null(stdiolink_jsonl_reader_finish(reader, NULL));
+	for (guint i = 0; i < G_N_ELEMENTS(codes); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(StdiolinkJsonlResponse) response =
+		    stdiolink_jsonl_response_parse(codes[i], -1, &error);
+
+		g_assert_null(response);
+		g_assert_nonnull(error);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -399,5 +420,6 @@ main(int argc, char **argv)
 	g_test_add_func("/jsonl/reader/limit", test_reader_limit_func);
 	g_test_add_func("/jsonl/reader/default-limit", test_reader_default_limit_func);
 	g_test_add_func("/jsonl/reader/many-lines", test_reader_many_lines_func);
+	g_test_add_func("/jsonl/fuzz-regressions", test_fuzz_regressions_func);
 	return g_test_run();
 }
