@@ -740,6 +740,8 @@ send_metrics(SlServer *self, SoupServerMessage *msg)
 					 SOUP_MEMORY_TAKE, text, strlen(text));
 }
 
+static void refuse_oversized(const StdiolinkServerConfig *config, SoupServerMessage *msg);
+
 static void
 handler_cb(SoupServer *soup,
 	   SoupServerMessage *msg,
@@ -764,6 +766,15 @@ handler_cb(SoupServer *soup,
 		send_not_found(msg);
 		return;
 	}
+	/*
+	 * A chunked body has no announced length, so libsoup read all of it; answered the
+	 * usual way, libsoup 3.2 then keeps the socket in CLOSE-WAIT for good. The refusal
+	 * path answers and closes the connection itself.
+	 */
+	if (soup_server_message_get_request_body(msg)->length > SL_HTTP_BODY_LIMIT) {
+		refuse_oversized(config, msg);
+		return;
+	}
 	if (g_str_equal(decoded, "/metrics") &&
 	    g_str_equal(soup_server_message_get_method(msg), "GET")) {
 		send_metrics(self, msg);
@@ -782,6 +793,7 @@ handler_cb(SoupServer *soup,
 
 typedef struct {
 	GIOStream *stream;
+	GSocket *socket; /* to stop writing while reading on */
 	char *response;
 	GCancellable *cancellable;
 	guint linger_id;
@@ -794,6 +806,7 @@ refusal_free(Refusal *refusal)
 	g_clear_handle_id(&refusal->linger_id, g_source_remove);
 	g_io_stream_close_async(refusal->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
 	g_object_unref(refusal->stream);
+	g_clear_object(&refusal->socket);
 	g_object_unref(refusal->cancellable);
 	g_free(refusal->response);
 	g_free(refusal);
@@ -844,12 +857,8 @@ refusal_written_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	Refusal *refusal = user_data;
 
 	g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, NULL);
-	if (G_IS_SOCKET_CONNECTION(refusal->stream)) {
-		GSocket *socket = g_socket_connection_get_socket(
-		    G_SOCKET_CONNECTION(refusal->stream));
-
-		g_socket_shutdown(socket, FALSE, TRUE, NULL);
-	}
+	if (refusal->socket != NULL)
+		g_socket_shutdown(refusal->socket, FALSE, TRUE, NULL);
 	refusal->linger_id = g_timeout_add(REFUSAL_LINGER_MS, refusal_linger_expired_cb, refusal);
 	refusal_read_more(refusal);
 }
@@ -881,6 +890,8 @@ refuse_oversized(const StdiolinkServerConfig *config, SoupServerMessage *msg)
 	g_string_append_printf(response, "\r\n%s", text);
 	refusal->response = g_string_free(response, FALSE);
 
+	if (soup_server_message_get_socket(msg) != NULL)
+		refusal->socket = g_object_ref(soup_server_message_get_socket(msg));
 	refusal->stream = soup_server_message_steal_connection(msg);
 	refusal->cancellable = g_cancellable_new();
 	out = g_io_stream_get_output_stream(refusal->stream);

@@ -1646,6 +1646,53 @@ test_start_timeout_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+static guint
+count_fds(GPid pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/fd", pid);
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	guint n = 0;
+
+	g_assert_nonnull(dir);
+	while (g_dir_read_name(dir) != NULL)
+		n++;
+	return n;
+}
+
+static gboolean
+fds_back_to_cb(SlDaemonFixture *fx, gpointer data)
+{
+	GPid pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(fx->daemon), NULL, 10);
+
+	return count_fds(pid) <= GPOINTER_TO_UINT(data);
+}
+
+/* an oversize chunked body is refused, and its connection does not stay open afterwards */
+static void
+test_oversized_chunked_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *big = g_strnfill(1100 * 1024, ' ');
+	g_autofree char *request = NULL;
+	GPid pid;
+	guint before;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(fx.daemon), NULL, 10);
+	before = count_fds(pid);
+	request = g_strdup_printf("POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				  "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n0\r\n\r\n",
+				  strlen(big), big);
+	for (guint i = 0; i < 10; i++) {
+		g_autofree char *reply = raw_exchange(&fx, request, 0);
+
+		g_assert_true(g_str_has_prefix(reply, "HTTP/1.1 413 "));
+	}
+	g_assert_true(sl_daemon_fixture_wait(&fx, fds_back_to_cb, GUINT_TO_POINTER(before)));
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1670,6 +1717,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/drivers", test_drivers_func);
 	g_test_add_func("/daemon/instances/js-service-guard", test_js_service_guard_func);
 	g_test_add_func("/daemon/http/oversized-announced", test_oversized_announced_func);
+	g_test_add_func("/daemon/http/oversized-chunked", test_oversized_chunked_func);
 	g_test_add_func("/daemon/http/duplicate-host", test_duplicate_host_func);
 	g_test_add_func("/daemon/http/connection-close-head", test_connection_close_and_head_func);
 	g_test_add_func("/daemon/http/deep-json", test_deep_json_func);
