@@ -615,7 +615,8 @@ stdiolink_json_object_get_sorted_members(JsonObject *object)
  * stdiolink_json_object_get_ordered_members:
  * @object: an object
  *
- * Returns: (transfer container) (element-type utf8): member names in the order they appeared in the source text
+ * Returns: (transfer container) (element-type utf8): member names in the order they
+ *   appeared in the source text
  */
 GList *
 stdiolink_json_object_get_ordered_members(JsonObject *object)
