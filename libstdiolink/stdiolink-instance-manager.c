@@ -274,7 +274,8 @@ on_start_failed(StdiolinkInstance *inst, const char *message, gpointer user_data
 	JsonObject *data = event_data(inst);
 
 	json_object_set_string_member(data, "error", message);
-	json_object_set_string_member(data, "code", stdiolink_instance_get_start_failure_code(inst));
+	json_object_set_string_member(data, "code",
+				      stdiolink_instance_get_start_failure_code(inst));
 	publish(self, "instance.startFailed", data);
 }
 

@@ -307,7 +307,8 @@ static const SlcExample driver_examples[] = {
 	{"stdiolinkctl driver exec demo.calculator add a=1 b=2", N_("Add two numbers")},
 	{"stdiolinkctl driver exec demo.heartbeat beat --data '{\"count\": 5}'",
 	 N_("Print five beat events as they come, then the result")},
-	{"stdiolinkctl --json driver exec demo.kvstore list", N_("The driver's answer as JSON lines")},
+	{"stdiolinkctl --json driver exec demo.kvstore list",
+	 N_("The driver's answer as JSON lines")},
 	{NULL},
 };
 

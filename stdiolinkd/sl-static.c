@@ -8,6 +8,7 @@
 #include "sl-static.h"
 
 #define STATIC_FILE_LIMIT (10 * 1024 * 1024)
+#define NOT_FOUND_BODY	  "{\"code\":\"not_found\",\"error\":\"not found\"}"
 
 struct _SlStatic {
 	char *root;	 /* canonical folder, or NULL when serving is off */
@@ -144,11 +145,12 @@ file_loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (!g_file_load_contents_finish(G_FILE(source), res, &contents, &length, NULL, &error)) {
 		soup_server_message_set_status(read->msg, SOUP_STATUS_NOT_FOUND, NULL);
 		soup_server_message_set_response(read->msg, "application/json",
-						 SOUP_MEMORY_STATIC,
-						 "{\"code\":\"not_found\",\"error\":\"not found\"}",
-						 strlen("{\"code\":\"not_found\",\"error\":\"not found\"}"));
+						 SOUP_MEMORY_STATIC, NOT_FOUND_BODY,
+						 strlen(NOT_FOUND_BODY));
 	} else {
-		soup_message_headers_replace(headers, "Cache-Control", cache_control_for(read->path));
+		const char *cache = cache_control_for(read->path);
+
+		soup_message_headers_replace(headers, "Cache-Control", cache);
 		soup_server_message_set_status(read->msg, SOUP_STATUS_OK, NULL);
 		soup_server_message_set_response(read->msg, content_type_for(read->path),
 						 SOUP_MEMORY_TAKE, contents, length);

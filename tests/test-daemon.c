@@ -1030,7 +1030,8 @@ test_js_service_guard_func(void)
 				"\"version\":\"1\"}");
 	sl_daemon_fixture_write(&fx, "services/js/index.js", "// run by the service program\n");
 	sl_daemon_fixture_write(&fx, "services/js/config.schema.json",
-				"{\"report\":{\"type\":\"string\"},\"sleepMs\":{\"type\":\"int\"}}");
+				"{\"report\":{\"type\":\"string\"},"
+				"\"sleepMs\":{\"type\":\"int\"}}");
 	report_path = sl_daemon_fixture_path(&fx, "report.json");
 	params = g_strdup_printf("{\"report\":\"%s\",\"sleepMs\":60000}", report_path);
 	sl_daemon_fixture_add_project(&fx, "app", "js", NULL, params);
