@@ -196,3 +196,52 @@ sl_test_capture_scan_warnings(const char *dir_field)
 	g_log_set_writer_func(capture_writer, &capture, NULL);
 	return capture.warnings;
 }
+
+static void
+store_result_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GAsyncResult **out = user_data;
+
+	*out = g_object_ref(res);
+}
+
+static gboolean
+cancel_cb(gpointer user_data)
+{
+	g_cancellable_cancel(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * sl_test_read_line:
+ * @stream: the output of a program the test runs
+ *
+ * Reads one line while the default main context keeps running, so that the test's own
+ * sources (a daemon's answers, timers) go on meanwhile.
+ *
+ * Returns: (transfer full) (nullable): the next line, or %NULL at the end of the output or
+ *   after 20 s without one
+ */
+char *
+sl_test_read_line(GDataInputStream *stream)
+{
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	GAsyncResult *res = NULL;
+	GSource *timeout = g_timeout_source_new_seconds(20);
+	char *line;
+
+	g_source_set_callback(timeout, cancel_cb, cancellable, NULL);
+	g_source_attach(timeout, NULL);
+	g_data_input_stream_read_line_async(stream, G_PRIORITY_DEFAULT, cancellable,
+					    store_result_cb, &res);
+	while (res == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_destroy(timeout);
+	g_source_unref(timeout);
+	line = g_data_input_stream_read_line_finish_utf8(stream, res, NULL, &error);
+	g_object_unref(res);
+	if (error != NULL)
+		g_test_message("reading the program's output: %s", error->message);
+	return line;
+}

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -15,5 +15,7 @@ char *sl_test_read_file(const char *path);
 void sl_test_copy_tree(const char *src, const char *dst);
 
 GPtrArray *sl_test_capture_scan_warnings(const char *dir_field);
+
+char *sl_test_read_line(GDataInputStream *stream);
 
 G_END_DECLS

@@ -543,46 +543,6 @@ cli_process_start(SlDaemonFixture *fx, CliProcess *p, const char *const *args)
 	p->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(p->proc));
 }
 
-static void
-store_result_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GAsyncResult **out = user_data;
-
-	*out = g_object_ref(res);
-}
-
-static gboolean
-cancel_cb(gpointer user_data)
-{
-	g_cancellable_cancel(user_data);
-	return G_SOURCE_REMOVE;
-}
-
-/* the next line, or NULL at the end of the output or after 20 s without one */
-static char *
-read_line(GDataInputStream *stream)
-{
-	g_autoptr(GCancellable) cancellable = g_cancellable_new();
-	g_autoptr(GError) error = NULL;
-	GAsyncResult *res = NULL;
-	GSource *timeout = g_timeout_source_new_seconds(20);
-	char *line;
-
-	g_source_set_callback(timeout, cancel_cb, cancellable, NULL);
-	g_source_attach(timeout, NULL);
-	g_data_input_stream_read_line_async(stream, G_PRIORITY_DEFAULT, cancellable,
-					    store_result_cb, &res);
-	while (res == NULL)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_destroy(timeout);
-	g_source_unref(timeout);
-	line = g_data_input_stream_read_line_finish_utf8(stream, res, NULL, &error);
-	g_object_unref(res);
-	if (error != NULL)
-		g_test_message("reading stdiolinkctl's output: %s", error->message);
-	return line;
-}
-
 /* sends @signum (0: none) and returns the exit status */
 static int
 cli_process_finish(CliProcess *p, int signum)
@@ -611,7 +571,7 @@ append_to_log(SlDaemonFixture *fx, const char *line)
 static void
 assert_line_ends(CliProcess *p, const char *suffix)
 {
-	g_autofree char *line = read_line(p->out);
+	g_autofree char *line = sl_test_read_line(p->out);
 
 	g_assert_nonnull(line);
 	if (!g_str_has_suffix(line, suffix))
@@ -649,7 +609,7 @@ test_logs_follow_func(void)
 
 	/* Ctrl+C: exit 0, nothing more printed */
 	g_assert_cmpint(cli_process_finish(&p, SIGINT), ==, 0);
-	rest = read_line(p.out);
+	rest = sl_test_read_line(p.out);
 	g_assert_null(rest);
 
 	sl_daemon_fixture_clear(&fx);
@@ -661,7 +621,7 @@ test_logs_follow_func(void)
 static gboolean
 wait_watching(CliProcess *p)
 {
-	g_autofree char *hint = read_line(p->err);
+	g_autofree char *hint = sl_test_read_line(p->err);
 
 	g_assert_nonnull(hint);
 	if (g_str_equal(hint, "stdiolinkctl: not found")) {
@@ -677,7 +637,7 @@ static void
 assert_event(CliProcess *p, const char *text, gboolean at_end)
 {
 	for (;;) {
-		g_autofree char *line = read_line(p->out);
+		g_autofree char *line = sl_test_read_line(p->out);
 
 		g_assert_nonnull(line);
 		if (strstr(line, " talker ") == NULL)
@@ -728,7 +688,7 @@ test_events_func(void)
 	assert_event(&p, finished, TRUE);
 
 	g_assert_cmpint(cli_process_finish(&p, SIGINT), ==, 0);
-	rest = read_line(p.out);
+	rest = sl_test_read_line(p.out);
 	g_assert_null(rest);
 	sl_daemon_fixture_clear(&fx);
 }
@@ -758,7 +718,7 @@ test_events_json_func(void)
 	}
 	instance = start_talker(&fx);
 	for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
-		g_autofree char *line = read_line(p.out);
+		g_autofree char *line = sl_test_read_line(p.out);
 		g_autoptr(JsonNode) node = NULL;
 		JsonObject *data;
 
@@ -795,7 +755,7 @@ test_events_daemon_gone_func(void)
 
 	sl_daemon_fixture_stop(&fx);
 	g_assert_cmpint(cli_process_finish(&p, 0), ==, 3);
-	err = read_line(p.err);
+	err = sl_test_read_line(p.err);
 	g_assert_nonnull(err);
 	g_assert_nonnull(strstr(err, "lost the connection to stdiolinkd at "));
 	sl_daemon_fixture_clear(&fx);

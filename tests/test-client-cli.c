@@ -14,6 +14,7 @@
 
 #include "../stdiolinkctl/slc-console.h"
 #include "stdiolink.h"
+#include "sl-test-utils.h"
 
 /*
  * The HTTP client and the stdiolinkctl program, without a daemon. A SoupServer in this
@@ -1835,42 +1836,10 @@ ctl_process_start(CtlProcess *p, const char *const *args)
 	p->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(p->proc));
 }
 
-static gboolean
-cancel_cb(gpointer user_data)
-{
-	g_cancellable_cancel(user_data);
-	return G_SOURCE_REMOVE;
-}
-
-/* the next line, or NULL at the end or after 20 s; the main context runs meanwhile */
-static char *
-ctl_process_read_line(GDataInputStream *stream)
-{
-	g_autoptr(GCancellable) cancellable = g_cancellable_new();
-	g_autoptr(GError) error = NULL;
-	GAsyncResult *res = NULL;
-	GSource *timeout = g_timeout_source_new_seconds(20);
-	char *line;
-
-	g_source_set_callback(timeout, cancel_cb, cancellable, NULL);
-	g_source_attach(timeout, NULL);
-	g_data_input_stream_read_line_async(stream, G_PRIORITY_DEFAULT, cancellable,
-					    store_result_cb, &res);
-	while (res == NULL)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_destroy(timeout);
-	g_source_unref(timeout);
-	line = g_data_input_stream_read_line_finish_utf8(stream, res, NULL, &error);
-	g_object_unref(res);
-	if (error != NULL)
-		g_test_message("reading stdiolinkctl's output: %s", error->message);
-	return line;
-}
-
 static void
 assert_next_line(GDataInputStream *stream, const char *expected)
 {
-	g_autofree char *line = ctl_process_read_line(stream);
+	g_autofree char *line = sl_test_read_line(stream);
 
 	g_assert_cmpstr(line, ==, expected);
 }
@@ -1947,7 +1916,7 @@ test_cli_logs_follow_func(void)
 
 	/* Ctrl+C ends it cleanly */
 	g_assert_cmpint(ctl_process_finish(&p, SIGINT), ==, 0);
-	rest = ctl_process_read_line(p.out);
+	rest = sl_test_read_line(p.out);
 	g_assert_null(rest);
 }
 
@@ -1966,7 +1935,7 @@ test_cli_logs_follow_error_func(void)
 	test_server_answer(ts, "GET /api/projects/p1/logs", 404,
 			   "{\"error\":\"project not found\",\"code\":\"not_found\"}");
 	assert_next_line(p.out, "{\"error\":\"project not found\",\"code\":\"not_found\"}");
-	err = ctl_process_read_line(p.err);
+	err = sl_test_read_line(p.err);
 	g_assert_cmpstr(err, ==, "stdiolinkctl: project not found");
 	g_assert_cmpint(ctl_process_finish(&p, 0), ==, 1);
 }
@@ -2076,7 +2045,7 @@ static const char *sse_body =
 static void
 assert_event_line(GDataInputStream *stream, const char *expected)
 {
-	g_autofree char *line = ctl_process_read_line(stream);
+	g_autofree char *line = sl_test_read_line(stream);
 	g_autofree char *pattern = g_strdup_printf("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d %s$",
 						   expected);
 
@@ -2104,9 +2073,9 @@ test_cli_events_func(void)
 	assert_event_line(p.out, "odd - not json \\?\\[2J");
 	assert_event_line(p.out, "instance\\.finished p1 exitCode=0 instanceId=inst_1 "
 				 "status=normal");
-	hint = ctl_process_read_line(p.err);
+	hint = sl_test_read_line(p.err);
 	g_assert_nonnull(strstr(hint, ts->url));
-	err = ctl_process_read_line(p.err);
+	err = sl_test_read_line(p.err);
 	g_assert_cmpstr(err, ==, "stdiolinkctl: stdiolinkd closed the event stream");
 	g_assert_cmpint(ctl_process_finish(&p, 0), ==, 1);
 	g_assert_cmpstr(g_ptr_array_index(ts->log, 0), ==, "GET /api/events/stream");
@@ -2183,7 +2152,7 @@ test_cli_events_interrupt_func(void)
 
 	soup_server_add_handler(ts->server, "/api/events/stream", quiet_stream_cb, NULL, NULL);
 	ctl_process_start(&p, (const char *const[]){"--url", ts->url, "events", NULL});
-	hint = ctl_process_read_line(p.err);
+	hint = sl_test_read_line(p.err);
 	g_assert_nonnull(hint);
 	g_assert_nonnull(strstr(hint, "Ctrl+C"));
 	g_assert_cmpint(ctl_process_finish(&p, SIGINT), ==, 0);
