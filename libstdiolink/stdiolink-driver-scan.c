@@ -1,0 +1,866 @@
+/* renameat2() and RENAME_NOREPLACE */
+#define _GNU_SOURCE
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "stdiolink-driver-scan.h"
+#include "stdiolink-error.h"
+#include "stdiolink-json.h"
+#include "stdiolink-service.h"
+#include "stdiolink-util.h"
+
+/*
+ * The driver scan with metadata export (scanning.md 3), in three steps so that the main
+ * loop never waits:
+ *   1. a worker thread lists the folders and keeps what an export may destroy: the bytes of
+ *      the meta files about to be refreshed;
+ *   2. the main thread runs the exports as subprocesses, a bounded number at a time, each
+ *      leading its own process group that a timeout kills as a whole;
+ *   3. a worker thread judges the exports, puts back the meta file of each failed refresh,
+ *      loads the drivers and quarantines the folders that never had metadata.
+ * A cancelled scan kills its exports, undoes what they wrote and renames nothing. The
+ * worker threads touch only the scan's own data, never the caller's objects.
+ */
+
+#define META_FILE_NAME "driver.meta.json"
+#define FAILED_SUFFIX ".failed"
+#define META_MAX_BYTES (8 * 1024 * 1024)
+#define DEFAULT_TIMEOUT_MS 10000
+
+typedef struct {
+	char *name;
+	char *dir;
+	char *meta_path;
+	char *exe;		/* nullable */
+	gboolean had_meta;	/* before this scan */
+	gboolean needs_export;
+	GBytes *old_meta;	/* a refresh: the file before it; %NULL if it could not be kept */
+	int old_mode;
+
+	/* set on the main thread by the export */
+	gboolean started;
+	const char *failure_code; /* static; %NULL while the export looks good */
+	char *failure_message;
+
+	/* set by the last step */
+	gboolean quarantine;
+} ScanEntry;
+
+typedef struct {
+	char *drivers_dir;
+	gboolean refresh_meta;
+	guint parallelism;
+	guint timeout_ms;
+	char *path_env; /* nullable: PATH of the exports */
+	StdiolinkDriverScanProgressFunc progress;
+	gpointer progress_data;
+
+	GPtrArray *entries; /* ScanEntry: the scanned folders, in order */
+	guint skipped_failed;
+
+	/* main thread only */
+	GSource *cancel_source;
+	GPtrArray *running; /* Export */
+	guint next;
+	guint done;
+	gboolean finishing;
+} ScanData;
+
+typedef struct {
+	GTask *task; /* the scan, kept alive while the export runs */
+	ScanEntry *entry;
+	GSubprocess *proc;
+	pid_t pid; /* also the process group; 0 if the child was gone at once */
+	GSource *timeout;
+	gboolean timed_out;
+} Export;
+
+static void
+scan_entry_free(ScanEntry *entry)
+{
+	g_free(entry->name);
+	g_free(entry->dir);
+	g_free(entry->meta_path);
+	g_free(entry->exe);
+	g_clear_pointer(&entry->old_meta, g_bytes_unref);
+	g_free(entry->failure_message);
+	g_free(entry);
+}
+
+static void
+scan_data_free(ScanData *data)
+{
+	g_free(data->drivers_dir);
+	g_free(data->path_env);
+	g_ptr_array_unref(data->entries);
+	if (data->cancel_source != NULL)
+		g_source_destroy(data->cancel_source);
+	g_clear_pointer(&data->cancel_source, g_source_unref);
+	g_ptr_array_unref(data->running);
+	g_free(data);
+}
+
+static void
+scan_failure_free(StdiolinkDriverScanFailure *failure)
+{
+	g_free(failure->dir_name);
+	g_free(failure->code);
+	g_free(failure->message);
+	g_free(failure);
+}
+
+/**
+ * stdiolink_driver_scan_result_free: (skip)
+ * @result: (nullable): a scan result
+ *
+ * Frees @result, its drivers and its failures.
+ */
+void
+stdiolink_driver_scan_result_free(StdiolinkDriverScanResult *result)
+{
+	if (result == NULL)
+		return;
+	g_clear_pointer(&result->drivers, g_ptr_array_unref);
+	g_clear_pointer(&result->failures, g_ptr_array_unref);
+	g_free(result);
+}
+
+static void
+return_cancelled(GTask *task)
+{
+	g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "driver scan canceled");
+}
+
+/* ---- files (worker threads only) ----------------------------------------------------- */
+
+static gboolean
+read_fully(int fd, char *buf, gsize size, gsize *length)
+{
+	*length = 0;
+	while (*length < size) {
+		gssize n = read(fd, buf + *length, size - *length);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return FALSE;
+		if (n == 0)
+			break;
+		*length += (gsize)n;
+	}
+	return TRUE;
+}
+
+static gboolean
+read_open_file(int fd, GBytes **bytes, int *mode, GError **error)
+{
+	g_autofree char *buf = NULL;
+	struct stat st;
+	gsize length;
+
+	/* the size first: an oversized file is refused without being read */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return stdiolink_set_invalid_data(error, "%s is not a regular file",
+						  META_FILE_NAME);
+	if (st.st_size > META_MAX_BYTES)
+		return stdiolink_set_invalid_data(error, "%s is larger than %d bytes",
+						  META_FILE_NAME, META_MAX_BYTES);
+
+	/* one byte more than the size tells a file that grew meanwhile */
+	buf = g_malloc((gsize)st.st_size + 1);
+	if (!read_fully(fd, buf, (gsize)st.st_size + 1, &length))
+		return stdiolink_set_invalid_data(error, "cannot read %s: %s", META_FILE_NAME,
+						  g_strerror(errno));
+	if (length > (gsize)st.st_size)
+		return stdiolink_set_invalid_data(error, "%s changed while being read",
+						  META_FILE_NAME);
+
+	if (mode != NULL)
+		*mode = (int)(st.st_mode & 07777);
+	*bytes = g_bytes_new_take(g_steal_pointer(&buf), length);
+	return TRUE;
+}
+
+/* the whole of a meta file, refused if it exceeds META_MAX_BYTES */
+static GBytes *
+read_meta_capped(const char *path, int *mode, GError **error)
+{
+	GBytes *bytes = NULL;
+	int fd = g_open(path, O_RDONLY | O_CLOEXEC, 0);
+
+	if (fd < 0) {
+		stdiolink_set_invalid_data(error, "cannot open %s: %s", META_FILE_NAME,
+					   g_strerror(errno));
+		return NULL;
+	}
+	read_open_file(fd, &bytes, mode, error);
+	g_close(fd, NULL);
+	return bytes;
+}
+
+/* the success test of an export (scanning.md 3.2): the file exists and is a JSON object */
+static gboolean
+check_meta_object(const char *path, GError **error)
+{
+	g_autoptr(GBytes) bytes = read_meta_capped(path, NULL, error);
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GError) local_error = NULL;
+	gsize length;
+	const char *text;
+
+	if (bytes == NULL)
+		return FALSE;
+	text = g_bytes_get_data(bytes, &length);
+	root = stdiolink_json_parse(length > 0 ? text : "", (gssize)length, &local_error);
+	if (root == NULL)
+		return stdiolink_set_invalid_data(error, "%s does not parse: %s", META_FILE_NAME,
+						  local_error->message);
+	if (!JSON_NODE_HOLDS_OBJECT(root))
+		return stdiolink_set_invalid_data(error, "%s is not a JSON object",
+						  META_FILE_NAME);
+	return TRUE;
+}
+
+/* writes the kept bytes back unless the file still holds exactly them */
+static void
+restore_old_meta(ScanEntry *entry)
+{
+	g_autoptr(GBytes) current = read_meta_capped(entry->meta_path, NULL, NULL);
+	g_autoptr(GError) error = NULL;
+	gsize length;
+	const char *text;
+
+	if (entry->old_meta == NULL)
+		return;
+	if (current != NULL && g_bytes_equal(current, entry->old_meta))
+		return;
+
+	text = g_bytes_get_data(entry->old_meta, &length);
+	if (!stdiolink_write_file_atomic(entry->meta_path, length > 0 ? text : "",
+					 (gssize)length, entry->old_mode, &error))
+		g_warning("driver scan: cannot restore %s: %s", entry->meta_path, error->message);
+}
+
+/* a cancelled scan leaves the meta files as they were before its exports */
+static void
+undo_exports(ScanData *data)
+{
+	for (guint i = 0; i < data->entries->len; i++) {
+		ScanEntry *entry = g_ptr_array_index(data->entries, i);
+
+		if (!entry->started)
+			continue;
+		if (entry->had_meta)
+			restore_old_meta(entry);
+		else if (g_unlink(entry->meta_path) != 0 && errno != ENOENT)
+			g_warning("driver scan: cannot remove %s: %s", entry->meta_path,
+				  g_strerror(errno));
+	}
+}
+
+/* ---- step 1: list the folders (worker thread) ------------------------------------- */
+
+static void
+keep_old_meta(ScanEntry *entry)
+{
+	g_autoptr(GError) error = NULL;
+
+	/* without the bytes a failed refresh leaves whatever the export wrote */
+	entry->old_meta = read_meta_capped(entry->meta_path, &entry->old_mode, &error);
+	if (entry->old_meta == NULL)
+		g_debug("driver scan: cannot keep %s: %s", entry->meta_path, error->message);
+}
+
+static ScanEntry *
+scan_entry_new(const char *drivers_dir, const char *name, gboolean refresh_meta)
+{
+	ScanEntry *entry = g_new0(ScanEntry, 1);
+
+	entry->name = g_strdup(name);
+	entry->dir = g_build_filename(drivers_dir, name, NULL);
+	entry->meta_path = g_build_filename(entry->dir, META_FILE_NAME, NULL);
+	entry->exe = stdiolink_driver_find_executable(entry->dir);
+	entry->had_meta = g_file_test(entry->meta_path, G_FILE_TEST_EXISTS);
+
+	/* a folder without metadata is exported whatever refresh_meta says */
+	entry->needs_export = entry->exe != NULL && (!entry->had_meta || refresh_meta);
+	if (entry->needs_export && entry->had_meta)
+		keep_old_meta(entry);
+	return entry;
+}
+
+static void
+list_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	ScanData *data = task_data;
+	g_autoptr(GPtrArray) names = stdiolink_scan_list_subdirs(data->drivers_dir);
+
+	for (guint i = 0; i < names->len && !g_cancellable_is_cancelled(cancellable); i++) {
+		const char *name = g_ptr_array_index(names, i);
+
+		if (g_str_has_suffix(name, FAILED_SUFFIX)) {
+			data->skipped_failed++;
+			continue;
+		}
+		g_ptr_array_add(data->entries,
+				scan_entry_new(data->drivers_dir, name, data->refresh_meta));
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/* ---- step 3: judge, load, quarantine (worker thread) ------------------------------ */
+
+static void
+log_failure(ScanEntry *entry, const char *reason)
+{
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+			 "STDIOLINK_DRIVER_DIR", entry->dir,
+			 "STDIOLINK_REASON", reason,
+			 "MESSAGE", "driver scan: %s: %s", entry->dir, reason);
+}
+
+static void
+add_failure(StdiolinkDriverScanResult *result,
+	    ScanEntry *entry,
+	    const char *code,
+	    const char *message)
+{
+	StdiolinkDriverScanFailure *failure = g_new0(StdiolinkDriverScanFailure, 1);
+
+	failure->dir_name = g_strdup(entry->name);
+	failure->code = g_strdup(code);
+	failure->message = g_strdup(message);
+	g_ptr_array_add(result->failures, failure);
+	log_failure(entry, message);
+}
+
+static void
+set_export_failure(ScanEntry *entry, const char *code, char *message)
+{
+	entry->failure_code = code;
+	g_free(entry->failure_message);
+	entry->failure_message = message;
+}
+
+/* decides whether @entry is loaded, restored or quarantined */
+static void
+judge_export(ScanEntry *entry, StdiolinkDriverScanResult *result)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!entry->needs_export) {
+		/* no export is only possible without an executable */
+		if (!entry->had_meta) {
+			add_failure(result, entry, "invalid_data",
+				    "no " META_FILE_NAME " and no executable stdio.drv.*");
+			entry->quarantine = TRUE;
+		}
+		return;
+	}
+
+	if (entry->failure_code == NULL && !check_meta_object(entry->meta_path, &error))
+		set_export_failure(entry, "export_failed",
+				   g_strdup_printf("metadata export failed: %s", error->message));
+	if (entry->failure_code == NULL)
+		return;
+
+	add_failure(result, entry, entry->failure_code, entry->failure_message);
+	if (entry->had_meta)
+		restore_old_meta(entry);
+	else
+		entry->quarantine = TRUE;
+}
+
+static void
+load_driver(ScanEntry *entry, GHashTable *by_id, StdiolinkDriverScanResult *result)
+{
+	g_autoptr(GError) error = NULL;
+	StdiolinkDriver *driver;
+
+	if (entry->quarantine)
+		return;
+	driver = stdiolink_driver_load(entry->dir, &error);
+	if (driver == NULL) {
+		add_failure(result, entry, "invalid_data", error->message);
+		return;
+	}
+
+	/* a later folder with the same id replaces the earlier one; both count */
+	g_hash_table_replace(by_id, g_strdup(stdiolink_driver_get_id(driver)), driver);
+	result->stats.updated++;
+}
+
+static gboolean
+rename_no_replace(const char *from, const char *to)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return TRUE;
+	if (errno != EINVAL && errno != ENOSYS)
+		return FALSE;
+
+	/* file systems without RENAME_NOREPLACE: rename() would replace an empty folder */
+	if (g_file_test(to, G_FILE_TEST_EXISTS) || g_file_test(to, G_FILE_TEST_IS_SYMLINK)) {
+		errno = EEXIST;
+		return FALSE;
+	}
+	return g_rename(from, to) == 0;
+}
+
+static void
+quarantine_folder(ScanEntry *entry, StdiolinkDriverScanStats *stats)
+{
+	g_autofree char *target = g_strconcat(entry->dir, FAILED_SUFFIX, NULL);
+	g_autofree char *reason = NULL;
+
+	if (rename_no_replace(entry->dir, target)) {
+		stats->newly_failed++;
+		return;
+	}
+
+	/* left in place: skipped this time, tried again by the next scan */
+	reason = g_strdup_printf("cannot rename to %s%s: %s", entry->name, FAILED_SUFFIX,
+				 g_strerror(errno));
+	log_failure(entry, reason);
+}
+
+static gint
+compare_driver_ids(gconstpointer a, gconstpointer b)
+{
+	StdiolinkDriver *da = *(StdiolinkDriver *const *)a;
+	StdiolinkDriver *db = *(StdiolinkDriver *const *)b;
+
+	return g_strcmp0(stdiolink_driver_get_id(da), stdiolink_driver_get_id(db));
+}
+
+static GPtrArray *
+sorted_drivers(GHashTable *by_id)
+{
+	GPtrArray *drivers = g_ptr_array_new_with_free_func(g_object_unref);
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, by_id);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(drivers, g_object_ref(value));
+	g_ptr_array_sort(drivers, compare_driver_ids);
+	return drivers;
+}
+
+static StdiolinkDriverScanResult *
+scan_result_new(void)
+{
+	StdiolinkDriverScanResult *result = g_new0(StdiolinkDriverScanResult, 1);
+
+	result->failures = g_ptr_array_new_with_free_func((GDestroyNotify)scan_failure_free);
+	return result;
+}
+
+static void
+finish_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	ScanData *data = task_data;
+	g_autoptr(StdiolinkDriverScanResult) result = scan_result_new();
+	g_autoptr(GHashTable) by_id =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+
+	if (g_cancellable_is_cancelled(cancellable)) {
+		undo_exports(data);
+		return_cancelled(task);
+		return;
+	}
+
+	result->stats.scanned = data->entries->len;
+	result->stats.skipped_failed = data->skipped_failed;
+	for (guint i = 0; i < data->entries->len; i++) {
+		ScanEntry *entry = g_ptr_array_index(data->entries, i);
+
+		judge_export(entry, result);
+		load_driver(entry, by_id, result);
+	}
+
+	/* the last point of return: after it the folders are renamed and the result stands */
+	if (g_cancellable_is_cancelled(cancellable)) {
+		undo_exports(data);
+		return_cancelled(task);
+		return;
+	}
+	for (guint i = 0; i < data->entries->len; i++) {
+		ScanEntry *entry = g_ptr_array_index(data->entries, i);
+
+		if (entry->quarantine)
+			quarantine_folder(entry, &result->stats);
+	}
+
+	result->drivers = sorted_drivers(by_id);
+	g_task_return_pointer(task, g_steal_pointer(&result),
+			      (GDestroyNotify)stdiolink_driver_scan_result_free);
+}
+
+static void
+finish_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	GError *error = NULL;
+	StdiolinkDriverScanResult *result = g_task_propagate_pointer(G_TASK(res), &error);
+
+	if (result == NULL)
+		g_task_return_error(task, error);
+	else
+		g_task_return_pointer(task, result,
+				      (GDestroyNotify)stdiolink_driver_scan_result_free);
+}
+
+static void
+start_finish(GTask *task)
+{
+	ScanData *data = g_task_get_task_data(task);
+	g_autoptr(GTask) inner = NULL;
+
+	data->finishing = TRUE;
+	if (data->cancel_source != NULL)
+		g_source_destroy(data->cancel_source);
+	g_clear_pointer(&data->cancel_source, g_source_unref);
+
+	/* the scan task holds the data; the worker task only borrows it */
+	inner = g_task_new(NULL, g_task_get_cancellable(task), finish_done_cb,
+			   g_object_ref(task));
+	g_task_set_source_tag(inner, start_finish);
+	g_task_set_check_cancellable(inner, FALSE);
+	g_task_set_task_data(inner, data, NULL);
+	g_task_run_in_thread(inner, finish_thread);
+}
+
+/* ---- step 2: the exports (main thread) -------------------------------------------- */
+
+static void
+report_done(GTask *task, ScanEntry *entry)
+{
+	ScanData *data = g_task_get_task_data(task);
+
+	data->done++;
+	if (data->progress != NULL && !g_cancellable_is_cancelled(g_task_get_cancellable(task)))
+		data->progress(data->done, data->entries->len, entry->name, data->progress_data);
+}
+
+static void
+export_child_setup_cb(gpointer user_data)
+{
+	pid_t spawner = GPOINTER_TO_INT(user_data);
+
+	/* lead a process group, so that a timeout kills what the export started too */
+	setpgid(0, 0);
+
+	/* an export must not outlive a daemon killed without a chance to clean up */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != spawner)
+		_exit(127);
+}
+
+static void
+kill_export(Export *export)
+{
+	/* no identifier: the leader is already reaped and its exit is on the way */
+	if (export->pid > 0 && g_subprocess_get_identifier(export->proc) != NULL)
+		kill(-export->pid, SIGKILL);
+}
+
+static gboolean
+export_timeout_cb(gpointer user_data)
+{
+	Export *export = user_data;
+
+	export->timed_out = TRUE;
+	kill_export(export);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+record_exit(Export *export, guint timeout_ms)
+{
+	ScanEntry *entry = export->entry;
+	GSubprocess *proc = export->proc;
+
+	if (export->timed_out)
+		set_export_failure(entry, "scan_timeout",
+				   g_strdup_printf("metadata export timed out after %u ms",
+						   timeout_ms));
+	else if (g_subprocess_get_if_signaled(proc))
+		set_export_failure(entry, "export_failed",
+				   g_strdup_printf("metadata export killed by signal %d",
+						   g_subprocess_get_term_sig(proc)));
+	else if (g_subprocess_get_exit_status(proc) != 0)
+		set_export_failure(entry, "export_failed",
+				   g_strdup_printf("metadata export exited with code %d",
+						   g_subprocess_get_exit_status(proc)));
+}
+
+static void
+export_free(Export *export)
+{
+	g_source_destroy(export->timeout);
+	g_source_unref(export->timeout);
+	g_object_unref(export->proc);
+	g_clear_object(&export->task);
+	g_free(export);
+}
+
+static void pump(GTask *task);
+
+static void
+export_exited_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Export *export = user_data;
+	g_autoptr(GTask) task = g_steal_pointer(&export->task);
+	ScanData *data = g_task_get_task_data(task);
+	ScanEntry *entry = export->entry;
+
+	/* without a cancellable the wait only ends with the exit */
+	g_subprocess_wait_finish(export->proc, res, NULL);
+	record_exit(export, data->timeout_ms);
+	g_ptr_array_remove(data->running, export);
+	export_free(export);
+
+	report_done(task, entry);
+	pump(task);
+}
+
+static pid_t
+pid_of(GSubprocess *proc)
+{
+	const char *identifier = g_subprocess_get_identifier(proc);
+
+	return identifier != NULL ? (pid_t)g_ascii_strtoll(identifier, NULL, 10) : 0;
+}
+
+static GSubprocess *
+spawn_export(ScanData *data, ScanEntry *entry, GError **error)
+{
+	g_autoptr(GSubprocessLauncher) launcher = NULL;
+	g_autofree char *arg = g_strconcat("--export-meta=", entry->meta_path, NULL);
+	const char *argv[] = {entry->exe, arg, NULL};
+
+	/* stdin is /dev/null; the output is of no use to us */
+	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+					     G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+	if (data->path_env != NULL)
+		g_subprocess_launcher_setenv(launcher, "PATH", data->path_env, TRUE);
+	g_subprocess_launcher_set_child_setup(launcher, export_child_setup_cb,
+					      GINT_TO_POINTER(getpid()), NULL);
+	return g_subprocess_launcher_spawnv(launcher, argv, error);
+}
+
+static void
+start_export(GTask *task, ScanEntry *entry)
+{
+	ScanData *data = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	GSubprocess *proc = spawn_export(data, entry, &error);
+	Export *export;
+
+	if (proc == NULL) {
+		set_export_failure(entry, "export_failed",
+				   g_strdup_printf("cannot run the metadata export: %s",
+						   error->message));
+		report_done(task, entry);
+		return;
+	}
+
+	entry->started = TRUE;
+	export = g_new0(Export, 1);
+	export->task = g_object_ref(task);
+	export->entry = entry;
+	export->proc = proc;
+	export->pid = pid_of(proc);
+	export->timeout = g_timeout_source_new(data->timeout_ms);
+	g_source_set_callback(export->timeout, export_timeout_cb, export, NULL);
+	g_source_attach(export->timeout, g_task_get_context(task));
+	g_ptr_array_add(data->running, export);
+	g_subprocess_wait_async(proc, NULL, export_exited_cb, export);
+}
+
+/* starts exports while there is room; once none runs any more, the last step */
+static void
+pump(GTask *task)
+{
+	ScanData *data = g_task_get_task_data(task);
+	GCancellable *cancellable = g_task_get_cancellable(task);
+
+	while (data->running->len < data->parallelism && data->next < data->entries->len &&
+	       !g_cancellable_is_cancelled(cancellable)) {
+		ScanEntry *entry = g_ptr_array_index(data->entries, data->next++);
+
+		if (entry->needs_export)
+			start_export(task, entry);
+	}
+	if (data->running->len == 0 && !data->finishing)
+		start_finish(task);
+}
+
+static gboolean
+cancelled_cb(GCancellable *cancellable, gpointer user_data)
+{
+	ScanData *data = g_task_get_task_data(G_TASK(user_data));
+
+	/* their exits arrive through export_exited_cb, which then ends the scan */
+	for (guint i = 0; i < data->running->len; i++)
+		kill_export(g_ptr_array_index(data->running, i));
+	return G_SOURCE_REMOVE;
+}
+
+static void
+watch_cancellation(GTask *task)
+{
+	ScanData *data = g_task_get_task_data(task);
+	GCancellable *cancellable = g_task_get_cancellable(task);
+
+	if (cancellable == NULL)
+		return;
+
+	/* a source, not a signal handler: cancel() may come from any thread */
+	data->cancel_source = g_cancellable_source_new(cancellable);
+	g_source_set_callback(data->cancel_source, G_SOURCE_FUNC(cancelled_cb), task, NULL);
+	g_source_attach(data->cancel_source, g_task_get_context(task));
+}
+
+static void
+list_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	ScanData *data = g_task_get_task_data(task);
+
+	g_task_propagate_boolean(G_TASK(res), NULL);
+	if (g_cancellable_is_cancelled(g_task_get_cancellable(task))) {
+		return_cancelled(task);
+		return;
+	}
+
+	/* folders with nothing to export are done already */
+	watch_cancellation(task);
+	for (guint i = 0; i < data->entries->len; i++) {
+		ScanEntry *entry = g_ptr_array_index(data->entries, i);
+
+		if (!entry->needs_export)
+			report_done(task, entry);
+	}
+	pump(task);
+}
+
+/* ---- public API ------------------------------------------------------------------- */
+
+static char *
+export_path_env(const char *path_prefix)
+{
+	const char *path = g_getenv("PATH");
+
+	if (path_prefix == NULL)
+		return NULL;
+	if (path == NULL || *path == '\0')
+		return g_strdup(path_prefix);
+	return g_strconcat(path_prefix, G_SEARCHPATH_SEPARATOR_S, path, NULL);
+}
+
+static ScanData *
+scan_data_new(const char *drivers_dir, const StdiolinkDriverScanOptions *options)
+{
+	ScanData *data = g_new0(ScanData, 1);
+
+	data->drivers_dir = g_canonicalize_filename(drivers_dir, NULL);
+	data->refresh_meta = options->refresh_meta;
+	data->parallelism = options->parallelism != 0 ? options->parallelism
+						      : 2 * g_get_num_processors();
+	data->timeout_ms = options->timeout_ms != 0 ? options->timeout_ms : DEFAULT_TIMEOUT_MS;
+	data->path_env = export_path_env(options->path_prefix);
+	data->entries = g_ptr_array_new_with_free_func((GDestroyNotify)scan_entry_free);
+	data->running = g_ptr_array_new();
+	return data;
+}
+
+/**
+ * stdiolink_driver_scan_async: (skip)
+ * @drivers_dir: the `drivers/` folder; a missing one gives an empty result
+ * @options: how to run the exports
+ * @progress: (nullable): called once per scanned folder when its work is done
+ * @progress_data: data for @progress
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on the caller's main context when the scan is over
+ * @user_data: data for @callback
+ *
+ * Scans the driver folders as scanning.md section 3 describes: each folder without
+ * metadata, and with @options->refresh_meta every folder, has its `stdio.drv.*` program
+ * run with `--export-meta=<folder>/driver.meta.json` (at most @options->parallelism at
+ * once, each killed with its process group after @options->timeout_ms); a folder whose
+ * first export fails is renamed to `<name>.failed`, a failed refresh keeps the old
+ * metadata, and the drivers are loaded. Files are read in worker threads only; the caller's
+ * main loop never waits.
+ *
+ * Cancelling @cancellable kills the running exports, starts no more, restores the meta
+ * files they changed, deletes the ones they created and renames nothing; the scan then
+ * fails with %G_IO_ERROR_CANCELLED. A cancellation that comes once the folders are being
+ * renamed is too late and the scan completes.
+ */
+void
+stdiolink_driver_scan_async(const char *drivers_dir,
+			    const StdiolinkDriverScanOptions *options,
+			    StdiolinkDriverScanProgressFunc progress,
+			    gpointer progress_data,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	g_autoptr(GTask) inner = NULL;
+	ScanData *data;
+
+	g_return_if_fail(drivers_dir != NULL);
+	g_return_if_fail(options != NULL);
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	task = g_task_new(NULL, cancellable, callback, user_data);
+	g_task_set_source_tag(task, stdiolink_driver_scan_async);
+	/* the steps look at the cancellable themselves: see the comment above */
+	g_task_set_check_cancellable(task, FALSE);
+	data = scan_data_new(drivers_dir, options);
+	data->progress = progress;
+	data->progress_data = progress_data;
+	g_task_set_task_data(task, data, (GDestroyNotify)scan_data_free);
+
+	if (g_cancellable_is_cancelled(cancellable)) {
+		return_cancelled(task);
+		return;
+	}
+
+	inner = g_task_new(NULL, cancellable, list_done_cb, g_object_ref(task));
+	g_task_set_source_tag(inner, list_thread);
+	g_task_set_check_cancellable(inner, FALSE);
+	g_task_set_task_data(inner, data, NULL);
+	g_task_run_in_thread(inner, list_thread);
+}
+
+/**
+ * stdiolink_driver_scan_finish: (skip)
+ * @res: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the drivers, the counters and the failures, or %NULL with
+ *   @error set (%G_IO_ERROR_CANCELLED)
+ */
+StdiolinkDriverScanResult *
+stdiolink_driver_scan_finish(GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, NULL), NULL);
+	g_return_val_if_fail(g_task_get_source_tag(G_TASK(res)) == stdiolink_driver_scan_async,
+			     NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	return g_task_propagate_pointer(G_TASK(res), error);
+}

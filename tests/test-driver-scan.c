@@ -1,0 +1,635 @@
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sl-test-utils.h"
+#include "stdiolink.h"
+
+/*
+ * The asynchronous driver scan against real exports: every driver folder links the fake
+ * driver sl-test-export-driver, which does what the folder's `behaviour` file says and
+ * leaves traces (pid files, a shared log of starts and ends) that the tests check.
+ */
+
+#define OLD_META(id) "{\"info\": {\"id\": \"" id "\", \"name\": \"old\"}}\n"
+
+/* warnings of the scanner, as "<dir>: <reason>", captured from the structured log */
+static GPtrArray *scan_warnings;
+
+static const char *export_driver;
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+/* a driver folder; a %NULL behaviour leaves the executable out, a %NULL meta the meta */
+static char *
+make_driver(const char *drivers, const char *name, const char *behaviour, const char *meta)
+{
+	char *dir = sl_test_make_dir(drivers, name);
+
+	if (behaviour != NULL) {
+		g_autofree char *exe_name = g_strconcat("stdio.drv.", name, NULL);
+		g_autofree char *exe = g_build_filename(dir, exe_name, NULL);
+
+		sl_test_write_file(dir, "behaviour", behaviour, 0644);
+		g_assert_cmpint(symlink(export_driver, exe), ==, 0);
+	}
+	if (meta != NULL)
+		sl_test_write_file(dir, "driver.meta.json", meta, 0644);
+	return dir;
+}
+
+typedef struct {
+	GPtrArray *names;
+	guint last_done;
+	guint total;
+} Progress;
+
+static void
+progress_init(Progress *progress)
+{
+	progress->names = g_ptr_array_new_with_free_func(g_free);
+	progress->last_done = 0;
+	progress->total = 0;
+}
+
+static void
+progress_clear(Progress *progress)
+{
+	g_clear_pointer(&progress->names, g_ptr_array_unref);
+}
+
+static void
+progress_cb(guint done, guint total, const char *dir_name, gpointer user_data)
+{
+	Progress *progress = user_data;
+
+	/* one call per folder, counting up by one, always against the same total */
+	g_assert_cmpuint(done, ==, progress->last_done + 1);
+	if (progress->names->len > 0)
+		g_assert_cmpuint(total, ==, progress->total);
+	g_assert_cmpuint(done, <=, total);
+	progress->last_done = done;
+	progress->total = total;
+	g_ptr_array_add(progress->names, g_strdup(dir_name));
+}
+
+static void
+store_result_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GAsyncResult **out = user_data;
+
+	*out = g_object_ref(res);
+}
+
+static StdiolinkDriverScanResult *
+run_scan(const char *drivers,
+	 const StdiolinkDriverScanOptions *options,
+	 Progress *progress,
+	 GCancellable *cancellable,
+	 GError **error)
+{
+	GAsyncResult *res = NULL;
+	StdiolinkDriverScanResult *result;
+
+	stdiolink_driver_scan_async(drivers, options, progress_cb, progress, cancellable,
+				    store_result_cb, &res);
+	while (res == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	result = stdiolink_driver_scan_finish(res, error);
+	g_object_unref(res);
+	return result;
+}
+
+/* "dir:code dir:code ..." in the order of the result */
+static char *
+failures_text(StdiolinkDriverScanResult *result)
+{
+	GString *text = g_string_new(NULL);
+
+	for (guint i = 0; i < result->failures->len; i++) {
+		StdiolinkDriverScanFailure *failure = g_ptr_array_index(result->failures, i);
+
+		g_assert_nonnull(failure->message);
+		g_assert_cmpstr(failure->message, !=, "");
+		g_string_append_printf(text, "%s%s:%s", i > 0 ? " " : "", failure->dir_name,
+				       failure->code);
+	}
+	return g_string_free(text, FALSE);
+}
+
+static const char *
+failure_message(StdiolinkDriverScanResult *result, const char *dir_name)
+{
+	for (guint i = 0; i < result->failures->len; i++) {
+		StdiolinkDriverScanFailure *failure = g_ptr_array_index(result->failures, i);
+
+		if (g_str_equal(failure->dir_name, dir_name))
+			return failure->message;
+	}
+	return NULL;
+}
+
+/* "id@folder id@folder ..." */
+static char *
+drivers_text(StdiolinkDriverScanResult *result)
+{
+	GString *text = g_string_new(NULL);
+
+	for (guint i = 0; i < result->drivers->len; i++) {
+		StdiolinkDriver *driver = g_ptr_array_index(result->drivers, i);
+		g_autofree char *folder = g_path_get_basename(stdiolink_driver_get_dir(driver));
+
+		g_string_append_printf(text, "%s%s@%s", i > 0 ? " " : "",
+				       stdiolink_driver_get_id(driver), folder);
+	}
+	return g_string_free(text, FALSE);
+}
+
+static GStrv
+read_log(const char *root)
+{
+	g_autofree char *path = g_build_filename(root, "export.log", NULL);
+	g_autofree char *contents = NULL;
+
+	if (!g_file_get_contents(path, &contents, NULL, NULL))
+		return g_new0(char *, 1);
+	g_strstrip(contents);
+	return g_strsplit(contents, "\n", -1);
+}
+
+static gboolean
+log_has(GStrv lines, const char *line)
+{
+	return g_strv_contains((const char *const *)lines, line);
+}
+
+static gboolean
+exists(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+
+	return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+static char *
+read_in(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+
+	return sl_test_read_file(path);
+}
+
+static gboolean
+process_gone(pid_t pid)
+{
+	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
+	g_autofree char *stat = NULL;
+	const char *state;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return TRUE;
+
+	/* an orphan killed but not yet reaped by its new parent is a zombie: gone too */
+	if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
+		return TRUE;
+	state = strrchr(stat, ')');
+	return state != NULL && state[1] == ' ' && state[2] == 'Z';
+}
+
+/* the process named in @dir/@name has ended; an orphan is given up to 5 s to die */
+static void
+assert_process_gone(const char *dir, const char *name)
+{
+	g_autofree char *text = read_in(dir, name);
+	pid_t pid = (pid_t)g_ascii_strtoll(text, NULL, 10);
+
+	g_assert_cmpint(pid, >, 0);
+	for (guint i = 0; i < 500 && !process_gone(pid); i++)
+		g_usleep(10000);
+	g_assert_true(process_gone(pid));
+}
+
+static void
+assert_not_renamed(const char *drivers, const char *name)
+{
+	g_autofree char *failed = g_strconcat(name, ".failed", NULL);
+
+	g_assert_true(exists(drivers, name));
+	g_assert_false(exists(drivers, failed));
+}
+
+static void
+assert_renamed(const char *drivers, const char *name)
+{
+	g_autofree char *failed = g_strconcat(name, ".failed", NULL);
+
+	g_assert_false(exists(drivers, name));
+	g_assert_true(exists(drivers, failed));
+}
+
+/* ---- tests ------------------------------------------------------------------------- */
+
+static void
+test_scan_mixed_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	static const char *const made[][2] = {
+		{"a_fast", "ok drv.a"},	    {"b_slow", "ok drv.b 100"}, {"c_hang", "hang"},
+		{"d_exit", "exit 2"},	    {"e_invalid", "invalid"},	{"f_huge", "huge drv.f"},
+		{"g_noid", "noid"},	    {"h_array", "array"},	{"i_noexe", NULL},
+		{"j_old.failed", "ok drv.j"}, {"k_blocked", "exit 1"},	{"k_blocked.failed", NULL},
+		{"l_nowrite", "nowrite"},   {"m_dup", "ok drv.a"},
+	};
+	StdiolinkDriverScanOptions options = {TRUE, 4, 500, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) sorted = NULL;
+	g_autofree char *failures = NULL;
+	g_autofree char *loaded = NULL;
+	g_autofree char *hang_dir = g_build_filename(drivers, "c_hang.failed", NULL);
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	for (guint i = 0; i < G_N_ELEMENTS(made); i++)
+		g_free(make_driver(drivers, made[i][0], made[i][1], NULL));
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+
+	g_assert_cmpuint(result->stats.scanned, ==, 12);
+	g_assert_cmpuint(result->stats.skipped_failed, ==, 2);
+	g_assert_cmpuint(result->stats.newly_failed, ==, 7);
+	g_assert_cmpuint(result->stats.updated, ==, 3);
+
+	/* sorted by id; a later folder replaces an earlier one with the same id */
+	loaded = drivers_text(result);
+	g_assert_cmpstr(loaded, ==, "drv.a@m_dup drv.b@b_slow");
+
+	failures = failures_text(result);
+	g_assert_cmpstr(failures, ==,
+			"c_hang:scan_timeout d_exit:export_failed e_invalid:export_failed "
+			"f_huge:export_failed g_noid:invalid_data h_array:export_failed "
+			"i_noexe:invalid_data k_blocked:export_failed l_nowrite:export_failed");
+	g_assert_nonnull(strstr(failure_message(result, "d_exit"), "code 2"));
+	g_assert_nonnull(strstr(failure_message(result, "f_huge"), "larger"));
+
+	/* each failure and the blocked rename are logged, naming the folder */
+	g_assert_cmpuint(scan_warnings->len, ==, result->failures->len + 1);
+	for (guint i = 0; i < scan_warnings->len; i++)
+		g_assert_true(g_str_has_prefix(scan_warnings->pdata[i], drivers));
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	/* quarantine: first-time failures only, never over an existing .failed folder */
+	assert_renamed(drivers, "c_hang");
+	assert_renamed(drivers, "d_exit");
+	assert_renamed(drivers, "e_invalid");
+	assert_renamed(drivers, "f_huge");
+	assert_renamed(drivers, "h_array");
+	assert_renamed(drivers, "i_noexe");
+	assert_renamed(drivers, "l_nowrite");
+	g_assert_true(exists(drivers, "k_blocked"));
+	g_assert_true(exists(drivers, "k_blocked.failed"));
+	assert_not_renamed(drivers, "a_fast");
+	assert_not_renamed(drivers, "g_noid");
+	g_assert_true(exists(drivers, "g_noid/driver.meta.json"));
+
+	/* the timed-out export and its child were killed as a group */
+	log = read_log(root);
+	g_assert_false(log_has(log, "end c_hang"));
+	assert_process_gone(hang_dir, "pid");
+	assert_process_gone(hang_dir, "child-pid");
+
+	/* a .failed folder is never run */
+	g_assert_true(log_has(log, "start a_fast"));
+	g_assert_false(log_has(log, "start j_old.failed"));
+
+	/* every scanned folder once; the one without an export first, before any export */
+	g_assert_cmpuint(progress.last_done, ==, 12);
+	g_assert_cmpuint(progress.total, ==, 12);
+	g_assert_cmpstr(progress.names->pdata[0], ==, "i_noexe");
+	sorted = g_ptr_array_new();
+	for (guint i = 0; i < progress.names->len; i++)
+		g_ptr_array_add(sorted, progress.names->pdata[i]);
+	stdiolink_scan_sort_names(sorted);
+	for (guint i = 0, j = 0; i < G_N_ELEMENTS(made); i++) {
+		if (made[i][0] == NULL || g_str_has_suffix(made[i][0], ".failed"))
+			continue;
+		g_assert_cmpstr(sorted->pdata[j++], ==, made[i][0]);
+	}
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_refresh_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_exit", "exit 3", OLD_META("drv.a.old"));
+	g_autofree char *b = make_driver(drivers, "b_hang", "hang", OLD_META("drv.b.old"));
+	g_autofree char *c = make_driver(drivers, "c_ok", "ok drv.c.new", OLD_META("drv.c.old"));
+	StdiolinkDriverScanOptions options = {TRUE, 0, 300, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *failures = NULL;
+	g_autofree char *loaded = NULL;
+	g_autofree char *meta_a = NULL;
+	g_autofree char *meta_b = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+
+	/* a failed refresh is no quarantine: the old metadata stays and is loaded */
+	g_assert_cmpuint(result->stats.scanned, ==, 3);
+	g_assert_cmpuint(result->stats.updated, ==, 3);
+	g_assert_cmpuint(result->stats.newly_failed, ==, 0);
+	failures = failures_text(result);
+	g_assert_cmpstr(failures, ==, "a_exit:export_failed b_hang:scan_timeout");
+	g_assert_nonnull(strstr(failure_message(result, "b_hang"), "300 ms"));
+	loaded = drivers_text(result);
+	g_assert_cmpstr(loaded, ==, "drv.a.old@a_exit drv.b.old@b_hang drv.c.new@c_ok");
+	g_assert_cmpuint(scan_warnings->len, ==, 2);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	/* both exports did overwrite the file; the scan put the old bytes back */
+	log = read_log(root);
+	g_assert_true(log_has(log, "end a_exit"));
+	g_assert_true(log_has(log, "start b_hang"));
+	g_assert_false(log_has(log, "end b_hang"));
+	meta_a = read_in(a, "driver.meta.json");
+	meta_b = read_in(b, "driver.meta.json");
+	g_assert_cmpstr(meta_a, ==, OLD_META("drv.a.old"));
+	g_assert_cmpstr(meta_b, ==, OLD_META("drv.b.old"));
+	assert_not_renamed(drivers, "a_exit");
+	assert_not_renamed(drivers, "b_hang");
+	assert_process_gone(b, "pid");
+	assert_process_gone(b, "child-pid");
+
+	g_assert_cmpuint(progress.last_done, ==, 3);
+	g_assert_cmpuint(progress.total, ==, 3);
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_no_refresh_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_meta", "ok drv.a.new", OLD_META("drv.a.old"));
+	g_autofree char *b = make_driver(drivers, "b_nometa", "ok drv.b", NULL);
+	StdiolinkDriverScanOptions options = {FALSE, 1, 0, "/nonexistent/sl-prefix"};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *loaded = NULL;
+	g_autofree char *meta_a = NULL;
+	g_autofree char *env = NULL;
+	g_autofree char *cwd = g_get_current_dir();
+	g_autofree char *expected_cwd = g_strdup_printf("\ncwd=%s\n", cwd);
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+
+	g_assert_cmpuint(result->stats.scanned, ==, 2);
+	g_assert_cmpuint(result->stats.updated, ==, 2);
+	g_assert_cmpuint(result->failures->len, ==, 0);
+	loaded = drivers_text(result);
+	g_assert_cmpstr(loaded, ==, "drv.a.old@a_meta drv.b@b_nometa");
+
+	/* the folder with metadata was not run; the one without was, exactly once */
+	log = read_log(root);
+	g_assert_cmpuint(g_strv_length(log), ==, 2);
+	g_assert_cmpstr(log[0], ==, "start b_nometa");
+	g_assert_cmpstr(log[1], ==, "end b_nometa");
+	g_assert_false(exists(a, "pid"));
+	meta_a = read_in(a, "driver.meta.json");
+	g_assert_cmpstr(meta_a, ==, OLD_META("drv.a.old"));
+
+	/* the export ran in our folder with the prefix in front of PATH */
+	env = read_in(b, "env");
+	g_assert_true(g_str_has_prefix(env, "PATH=/nonexistent/sl-prefix:"));
+	g_assert_nonnull(strstr(env, expected_cwd));
+
+	g_assert_cmpuint(progress.last_done, ==, 2);
+	g_assert_cmpuint(progress.total, ==, 2);
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_parallelism_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	StdiolinkDriverScanOptions options = {TRUE, 2, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) log = NULL;
+	guint running = 0;
+	guint max_running = 0;
+	Progress progress;
+
+	/*
+	 * each waits for a second one to start, so that two do run together, then lingers so
+	 * that a scan without a bound would have them all running at once
+	 */
+	for (guint i = 0; i < 6; i++) {
+		g_autofree char *name = g_strdup_printf("p%u", i);
+		g_autofree char *behaviour = g_strdup_printf("wait-peers 2 drv.p%u 150", i);
+
+		g_free(make_driver(drivers, name, behaviour, NULL));
+	}
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(result->stats.updated, ==, 6);
+	g_assert_cmpuint(result->drivers->len, ==, 6);
+
+	/* an export logs its end before it exits, and the next starts after that exit */
+	log = read_log(root);
+	g_assert_cmpuint(g_strv_length(log), ==, 12);
+	for (guint i = 0; log[i] != NULL; i++) {
+		if (g_str_has_prefix(log[i], "start "))
+			running++;
+		else
+			running--;
+		max_running = MAX(max_running, running);
+	}
+	g_assert_cmpuint(running, ==, 0);
+	g_assert_cmpuint(max_running, ==, 2);
+
+	g_assert_cmpuint(progress.last_done, ==, 6);
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+typedef struct {
+	GCancellable *cancellable;
+	const char *drivers;
+	guint ticks;
+} CancelWhen;
+
+static gboolean
+cancel_when_started_cb(gpointer user_data)
+{
+	CancelWhen *when = user_data;
+	static const char *const traces[] = {"a_hang/child-pid", "b_hang/child-pid",
+					     "c_slow/pid", "d_fast/pid", "f_exit/pid"};
+	gboolean ready = TRUE;
+
+	for (guint i = 0; i < G_N_ELEMENTS(traces); i++)
+		ready = ready && exists(when->drivers, traces[i]);
+
+	/* give up after 10 s; the assertions then tell what did not start */
+	if (!ready && ++when->ticks < 1000)
+		return G_SOURCE_CONTINUE;
+	g_cancellable_cancel(when->cancellable);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+test_scan_cancel_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_hang", "hang", NULL);
+	g_autofree char *b = make_driver(drivers, "b_hang", "hang", OLD_META("drv.b.old"));
+	g_autofree char *c = make_driver(drivers, "c_slow", "ok drv.c 20000", NULL);
+	g_autofree char *d = make_driver(drivers, "d_fast", "ok drv.d", NULL);
+	g_autofree char *e = make_driver(drivers, "e_noexe", NULL, NULL);
+	g_autofree char *f = make_driver(drivers, "f_exit", "exit 1", NULL);
+	const char *const folders[] = {a, b, c, d, e, f};
+	const char *const names[] = {"a_hang", "b_hang", "c_slow", "d_fast", "e_noexe", "f_exit"};
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	StdiolinkDriverScanOptions options = {TRUE, 8, 60000, NULL};
+	CancelWhen when = {cancellable, drivers, 0};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *meta_b = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	g_timeout_add(10, cancel_when_started_cb, &when);
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, cancellable, &error);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_assert_null(result);
+	g_assert_cmpuint(when.ticks, <, 1000);
+
+	/* the exports and their children were killed: none ended by itself */
+	log = read_log(root);
+	g_assert_false(log_has(log, "end a_hang"));
+	g_assert_false(log_has(log, "end b_hang"));
+	g_assert_false(log_has(log, "end c_slow"));
+	assert_process_gone(a, "pid");
+	assert_process_gone(a, "child-pid");
+	assert_process_gone(b, "pid");
+	assert_process_gone(b, "child-pid");
+	assert_process_gone(c, "pid");
+
+	/* what they wrote is undone, and nothing was renamed */
+	meta_b = read_in(b, "driver.meta.json");
+	g_assert_cmpstr(meta_b, ==, OLD_META("drv.b.old"));
+	for (guint i = 0; i < G_N_ELEMENTS(folders); i++) {
+		if (folders[i] != b)
+			g_assert_false(exists(folders[i], "driver.meta.json"));
+		assert_not_renamed(drivers, names[i]);
+	}
+	g_assert_cmpuint(scan_warnings->len, ==, 0);
+
+	/* the folder without an export was done before the cancel; no progress followed */
+	g_assert_cmpuint(progress.names->len, >=, 1);
+	g_assert_cmpstr(progress.names->pdata[0], ==, "e_noexe");
+	g_assert_cmpuint(progress.last_done, <, 6);
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_cancel_before_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_nometa", "ok drv.a", NULL);
+	g_autofree char *b = make_driver(drivers, "b_noexe", NULL, NULL);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	g_cancellable_cancel(cancellable);
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, cancellable, &error);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_assert_null(result);
+
+	/* nothing ran, nothing moved */
+	log = read_log(root);
+	g_assert_cmpuint(g_strv_length(log), ==, 0);
+	g_assert_false(exists(a, "driver.meta.json"));
+	assert_not_renamed(drivers, "a_nometa");
+	assert_not_renamed(drivers, "b_noexe");
+	g_assert_cmpuint(progress.names->len, ==, 0);
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_missing_dir_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	Progress progress;
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(result->drivers->len, ==, 0);
+	g_assert_cmpuint(result->failures->len, ==, 0);
+	g_assert_cmpuint(result->stats.scanned, ==, 0);
+	g_assert_cmpuint(result->stats.updated, ==, 0);
+	g_assert_cmpuint(result->stats.newly_failed, ==, 0);
+	g_assert_cmpuint(result->stats.skipped_failed, ==, 0);
+	g_assert_cmpuint(progress.names->len, ==, 0);
+	g_assert_false(g_file_test(drivers, G_FILE_TEST_EXISTS));
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+int
+main(int argc, char **argv)
+{
+	scan_warnings = sl_test_capture_scan_warnings("STDIOLINK_DRIVER_DIR");
+	g_test_init(&argc, &argv, NULL);
+
+	export_driver = g_getenv("SL_TEST_EXPORT_DRIVER");
+	g_assert_nonnull(export_driver);
+
+	g_test_add_func("/driver-scan/mixed", test_scan_mixed_func);
+	g_test_add_func("/driver-scan/refresh", test_scan_refresh_func);
+	g_test_add_func("/driver-scan/no-refresh", test_scan_no_refresh_func);
+	g_test_add_func("/driver-scan/parallelism", test_scan_parallelism_func);
+	g_test_add_func("/driver-scan/cancel", test_scan_cancel_func);
+	g_test_add_func("/driver-scan/cancel-before-start", test_scan_cancel_before_func);
+	g_test_add_func("/driver-scan/missing-dir", test_scan_missing_dir_func);
+
+	return g_test_run();
+}
