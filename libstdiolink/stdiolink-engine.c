@@ -24,39 +24,9 @@
 /* after the grace period SIGKILL is sent; this is how long a killed process may take to go */
 #define STOP_MARGIN_MS 2000
 
-struct _StdiolinkEngine {
-	GObject parent_instance;
-
-	char *data_root;
-	char *services_dir;
-	char *projects_dir;
-	char *drivers_dir;
-	char *logs_dir;
-	char *self_exe_dir;
-	StdiolinkServerConfig *config;
-
-	StdiolinkEventBus *bus;
-	StdiolinkInstanceManager *instances;
-	StdiolinkScheduler *scheduler;
-	StdiolinkProcessMonitor *process_monitor; /* CPU samples of the process routes */
-
-	GHashTable *services; /* id -> StdiolinkService */
-	GHashTable *projects; /* id -> StdiolinkProject */
-	GHashTable *drivers;  /* id -> StdiolinkDriver */
-	GHashTable *busy;     /* project ids with a mutation in progress */
-
-	GDateTime *started_at;
-	gint64 started_mono_us;
-	char *platform;
-	guint listen_port;
-	gint64 lag_last_us;
-	gint64 lag_max_us;
-};
-
 G_DEFINE_FINAL_TYPE(StdiolinkEngine, stdiolink_engine, G_TYPE_OBJECT)
 
 static gboolean scheduled_start_cb(StdiolinkProject *snapshot, gpointer user_data, GError **error);
-static void arm_all(StdiolinkEngine *self);
 
 static void
 stdiolink_engine_finalize(GObject *object)
@@ -67,6 +37,7 @@ stdiolink_engine_finalize(GObject *object)
 	g_hash_table_unref(self->projects);
 	g_hash_table_unref(self->drivers);
 	g_hash_table_unref(self->busy);
+	g_clear_object(&self->jobs);
 	g_clear_object(&self->scheduler);
 	g_clear_object(&self->process_monitor);
 	g_clear_object(&self->instances);
@@ -136,6 +107,7 @@ stdiolink_engine_new(const char *data_root,
 	stdiolink_instance_manager_set_start_timeout(self->instances, config->start_timeout_ms);
 	self->scheduler = stdiolink_scheduler_new(self->instances, self->bus, scheduled_start_cb,
 						  self);
+	self->jobs = stdiolink_job_manager_new(self->bus);
 	return self;
 }
 
@@ -156,8 +128,8 @@ stdiolink_engine_get_config(StdiolinkEngine *self)
  * @self: the engine
  * @fresh: configuration read again from disk (command-line overrides applied)
  *
- * Takes the settings that can change while serving: log level, CORS origin, allowed hosts
- * and token file. Address, port, paths and limits need a restart; a change to them is
+ * Takes the settings that can change while serving: log level, CORS origin, allowed hosts,
+ * token file and the driver scan's timeout and parallelism. Address, port, paths and limits need a restart; a change to them is
  * logged and ignored.
  */
 void
@@ -177,6 +149,10 @@ stdiolink_engine_apply_reloaded_config(StdiolinkEngine *self, const StdiolinkSer
 	config->token_file = g_strdup(fresh->token_file);
 	g_strfreev(config->allowed_hosts);
 	config->allowed_hosts = g_strdupv(fresh->allowed_hosts);
+
+	/* read when the next driver scan starts */
+	config->scan_timeout_ms = fresh->scan_timeout_ms;
+	config->scan_parallelism = fresh->scan_parallelism;
 }
 
 /**
@@ -256,210 +232,17 @@ stdiolink_engine_set_main_loop_lag(StdiolinkEngine *self, gint64 last_us, gint64
 	self->lag_max_us = max_us;
 }
 
-/* ---- loading ----------------------------------------------------------------------- */
-
-typedef struct {
-	char *services_dir;
-	char *projects_dir;
-	char *drivers_dir;
-	char *logs_dir;
-	GPtrArray *services;
-	GPtrArray *projects;
-	GPtrArray *drivers;
-	StdiolinkServiceScanStats service_stats;
-	StdiolinkDriverScanStats driver_stats;
-	char *platform;
-} LoadData;
-
-static void
-load_data_free(LoadData *data)
-{
-	g_free(data->services_dir);
-	g_free(data->projects_dir);
-	g_free(data->drivers_dir);
-	g_free(data->logs_dir);
-	g_clear_pointer(&data->services, g_ptr_array_unref);
-	g_clear_pointer(&data->projects, g_ptr_array_unref);
-	g_clear_pointer(&data->drivers, g_ptr_array_unref);
-	g_free(data->platform);
-	g_free(data);
-}
-
-static char *
-read_platform(void)
-{
-	g_autofree char *os_release = NULL;
-	g_autofree char *os_id = NULL;
-	struct utsname uts;
-
-	/* os-release ID, as the earlier server reported it, e.g. "debian x86_64" */
-	if (g_file_get_contents("/etc/os-release", &os_release, NULL, NULL)) {
-		g_auto(GStrv) lines = g_strsplit(os_release, "\n", -1);
-
-		for (guint i = 0; lines[i] != NULL && os_id == NULL; i++) {
-			if (g_str_has_prefix(lines[i], "ID="))
-				os_id = g_shell_unquote(lines[i] + 3, NULL);
-		}
-	}
-	if (uname(&uts) != 0)
-		return g_strdup(os_id != NULL ? os_id : "linux");
-	return g_strdup_printf("%s %s", os_id != NULL ? os_id : "linux", uts.machine);
-}
-
-static StdiolinkService *
-find_service_in(GPtrArray *services, const char *id)
-{
-	for (guint i = 0; i < services->len; i++) {
-		StdiolinkService *svc = g_ptr_array_index(services, i);
-
-		if (g_strcmp0(stdiolink_service_get_id(svc), id) == 0)
-			return svc;
-	}
-	return NULL;
-}
-
-static void
-validate_against(StdiolinkProject *project, StdiolinkService *svc)
-{
-	if (!stdiolink_project_get_valid(project) && stdiolink_project_get_error(project) != NULL &&
-	    stdiolink_project_is_load_error(project))
-		return;
-	stdiolink_project_validate(project,
-				   svc != NULL ? stdiolink_service_get_id(svc) : NULL,
-				   svc != NULL ? stdiolink_service_get_schema(svc) : NULL);
-}
-
-/* runs in a worker thread: touches only the task data */
-static void
-load_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-	LoadData *data = task_data;
-	const char *dirs[] = {data->services_dir, data->projects_dir, data->logs_dir};
-
-	/* the daemon creates these three, never drivers/ */
-	for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
-		if (g_mkdir_with_parents(dirs[i], 0755) != 0) {
-			g_task_return_new_error(task, STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL,
-						"cannot create directory %s: %s", dirs[i],
-						g_strerror(errno));
-			return;
-		}
-	}
-
-	data->services = stdiolink_service_scan(data->services_dir, &data->service_stats);
-	data->projects = stdiolink_project_load_all(data->projects_dir);
-	for (guint i = 0; i < data->projects->len; i++) {
-		StdiolinkProject *project = g_ptr_array_index(data->projects, i);
-		const char *service_id = stdiolink_project_get_service_id(project);
-
-		validate_against(project, find_service_in(data->services, service_id));
-	}
-	data->drivers = stdiolink_driver_catalog_load(data->drivers_dir, &data->driver_stats);
-	data->platform = read_platform();
-	g_task_return_boolean(task, TRUE);
-}
-
-static void
-commit_load(StdiolinkEngine *self, LoadData *data)
-{
-	guint valid = 0;
-
-	g_hash_table_remove_all(self->services);
-	for (guint i = 0; i < data->services->len; i++) {
-		StdiolinkService *svc = g_ptr_array_index(data->services, i);
-
-		g_hash_table_insert(self->services, g_strdup(stdiolink_service_get_id(svc)),
-				    g_object_ref(svc));
-	}
-	g_hash_table_remove_all(self->projects);
-	for (guint i = 0; i < data->projects->len; i++) {
-		StdiolinkProject *project = g_ptr_array_index(data->projects, i);
-
-		if (stdiolink_project_get_valid(project))
-			valid++;
-		g_hash_table_insert(self->projects, g_strdup(stdiolink_project_get_id(project)),
-				    g_object_ref(project));
-	}
-	g_hash_table_remove_all(self->drivers);
-	for (guint i = 0; i < data->drivers->len; i++) {
-		StdiolinkDriver *drv = g_ptr_array_index(data->drivers, i);
-
-		g_hash_table_replace(self->drivers, g_strdup(stdiolink_driver_get_id(drv)),
-				     g_object_ref(drv));
-	}
-	g_free(self->platform);
-	self->platform = g_steal_pointer(&data->platform);
-
-	g_message("services: %u loaded, %u failed", data->service_stats.loaded_services,
-		  data->service_stats.failed_services);
-	g_message("drivers: %u loaded", g_hash_table_size(self->drivers));
-	g_message("projects: %u loaded, %u invalid", valid, data->projects->len - valid);
-}
-
-static void
-load_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	StdiolinkEngine *self = STDIOLINK_ENGINE(source);
-	g_autoptr(GTask) task = user_data;
-	LoadData *data = g_task_get_task_data(G_TASK(res));
-	g_autoptr(GError) error = NULL;
-
-	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	commit_load(self, data);
-
-	/* every project is scheduled before the daemon starts listening */
-	arm_all(self);
-	g_task_return_boolean(task, TRUE);
-}
-
-/**
- * stdiolink_engine_load_async:
- * @self: the engine
- * @cancellable: (nullable): a #GCancellable
- * @callback: called on the calling thread when done
- * @user_data: for @callback
- *
- * Creates the data root's folders, scans services, loads and validates projects and reads
- * the driver catalogue, all in a worker thread; the result replaces the engine's state in
- * one step on the calling thread.
- */
-void
-stdiolink_engine_load_async(StdiolinkEngine *self,
-			    GCancellable *cancellable,
-			    GAsyncReadyCallback callback,
-			    gpointer user_data)
-{
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-	g_autoptr(GTask) worker = NULL;
-	LoadData *data = g_new0(LoadData, 1);
-
-	g_task_set_source_tag(task, stdiolink_engine_load_async);
-	data->services_dir = g_strdup(self->services_dir);
-	data->projects_dir = g_strdup(self->projects_dir);
-	data->drivers_dir = g_strdup(self->drivers_dir);
-	data->logs_dir = g_strdup(self->logs_dir);
-
-	/* the worker task carries the caller's task as its callback data */
-	worker = g_task_new(self, cancellable, load_done_cb, g_steal_pointer(&task));
-	g_task_set_task_data(worker, data, (GDestroyNotify)load_data_free);
-	g_task_run_in_thread(worker, load_thread);
-}
-
-gboolean
-stdiolink_engine_load_finish(StdiolinkEngine *self, GAsyncResult *res, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
-}
-
 /* ---- helpers ----------------------------------------------------------------------- */
 
-/* ids of a table in code-point order, the order of every collection the API returns */
-static GPtrArray *
-sorted_keys(GHashTable *table)
+/**
+ * stdiolink_engine_sorted_keys: (skip)
+ * @table: a table keyed by id
+ *
+ * Returns: (transfer container): the ids of @table in code-point order, the order of
+ *   every collection the API returns
+ */
+GPtrArray *
+stdiolink_engine_sorted_keys(GHashTable *table)
 {
 	GPtrArray *keys = g_ptr_array_new();
 	GHashTableIter iter;
@@ -529,8 +312,9 @@ count_projects_of(StdiolinkEngine *self, const char *service_id)
 	return n;
 }
 
-static void
-validate_in_place(StdiolinkEngine *self, StdiolinkProject *project)
+/* validity of a project stored in the engine, against the services loaded now */
+void
+stdiolink_engine_validate_in_place(StdiolinkEngine *self, StdiolinkProject *project)
 {
 	StdiolinkService *svc =
 	    g_hash_table_lookup(self->services, stdiolink_project_get_service_id(project));
@@ -541,8 +325,8 @@ validate_in_place(StdiolinkEngine *self, StdiolinkProject *project)
 }
 
 /* (re-)arm one project's scheduling; nothing else is touched (DESIGN.md) */
-static void
-arm_project(StdiolinkEngine *self, StdiolinkProject *project)
+void
+stdiolink_engine_arm_project(StdiolinkEngine *self, StdiolinkProject *project)
 {
 	const char *service_id = stdiolink_project_get_service_id(project);
 
@@ -557,16 +341,7 @@ rearm_current(StdiolinkEngine *self, const char *id)
 	StdiolinkProject *project = g_hash_table_lookup(self->projects, id);
 
 	if (project != NULL)
-		arm_project(self, project);
-}
-
-static void
-arm_all(StdiolinkEngine *self)
-{
-	g_autoptr(GPtrArray) ids = sorted_keys(self->projects);
-
-	for (guint i = 0; i < ids->len; i++)
-		arm_project(self, g_hash_table_lookup(self->projects, ids->pdata[i]));
+		stdiolink_engine_arm_project(self, project);
 }
 
 /* ---- server status ------------------------------------------------------------------ */
@@ -657,7 +432,7 @@ stdiolink_engine_get_status(StdiolinkEngine *self)
 JsonNode *
 stdiolink_engine_list_services(StdiolinkEngine *self)
 {
-	g_autoptr(GPtrArray) ids = sorted_keys(self->services);
+	g_autoptr(GPtrArray) ids = stdiolink_engine_sorted_keys(self->services);
 	JsonObject *root = json_object_new();
 	JsonArray *list = json_array_new();
 
@@ -675,7 +450,7 @@ stdiolink_engine_list_services(StdiolinkEngine *self)
 static GPtrArray *
 project_ids_of(StdiolinkEngine *self, const char *service_id)
 {
-	g_autoptr(GPtrArray) ids = sorted_keys(self->projects);
+	g_autoptr(GPtrArray) ids = stdiolink_engine_sorted_keys(self->projects);
 	GPtrArray *out = g_ptr_array_new();
 
 	for (guint i = 0; i < ids->len; i++) {
@@ -778,7 +553,7 @@ stdiolink_engine_invalidate_project(StdiolinkEngine *self, const char *id, const
 	g_hash_table_replace(self->projects, g_strdup(key), g_object_ref(copy));
 
 	/* the scheduler keeps the invalid copy, then is told to leave the project alone */
-	arm_project(self, copy);
+	stdiolink_engine_arm_project(self, copy);
 	stdiolink_scheduler_stop_project(self->scheduler, key);
 	stdiolink_instance_manager_terminate_project(self->instances, key);
 }
@@ -977,7 +752,7 @@ project_matches(StdiolinkEngine *self, StdiolinkProject *project, const Stdiolin
 JsonNode *
 stdiolink_engine_list_projects(StdiolinkEngine *self, const StdiolinkProjectQuery *query)
 {
-	g_autoptr(GPtrArray) ids = sorted_keys(self->projects);
+	g_autoptr(GPtrArray) ids = stdiolink_engine_sorted_keys(self->projects);
 	JsonObject *root = json_object_new();
 	JsonArray *list = json_array_new();
 	gint64 first = ((gint64)query->page - 1) * query->page_size;
@@ -1064,7 +839,7 @@ stdiolink_engine_validate_project(StdiolinkEngine *self,
 	copy = stdiolink_project_copy(project);
 	if (config != NULL)
 		stdiolink_project_set_config(copy, json_node_get_object(config));
-	validate_in_place(self, copy);
+	stdiolink_engine_validate_in_place(self, copy);
 
 	root = json_object_new();
 	json_object_set_boolean_member(root, "valid", stdiolink_project_get_valid(copy));
@@ -1240,7 +1015,7 @@ parse_and_validate(StdiolinkEngine *self, const char *id, JsonObject *body, GErr
 	project = stdiolink_project_new_from_json(id, body, TRUE, error);
 	if (project == NULL)
 		return NULL;
-	validate_in_place(self, project);
+	stdiolink_engine_validate_in_place(self, project);
 	if (!stdiolink_project_get_valid(project)) {
 		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
 			    "project invalid: %s", stdiolink_project_get_error(project));
@@ -1262,7 +1037,7 @@ create_saved_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	g_hash_table_insert(self->projects, g_strdup(op->id), g_object_ref(op->project));
-	arm_project(self, op->project);
+	stdiolink_engine_arm_project(self, op->project);
 	g_message("project %s created", op->id);
 	project_op_succeed(task, project_json(self, op->project));
 }
@@ -1353,7 +1128,7 @@ update_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	g_hash_table_replace(self->projects, g_strdup(op->id), g_object_ref(op->project));
-	arm_project(self, op->project);
+	stdiolink_engine_arm_project(self, op->project);
 	g_message("project %s updated", op->id);
 	project_op_succeed(task, project_json(self, op->project));
 }
@@ -1715,7 +1490,7 @@ reload_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	g_hash_table_replace(self->projects, g_strdup(op->id), g_object_ref(op->project));
-	arm_project(self, op->project);
+	stdiolink_engine_arm_project(self, op->project);
 	g_message("project %s reloaded", op->id);
 	project_op_succeed(task, project_json(self, op->project));
 }
@@ -1732,7 +1507,7 @@ reload_loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		project_op_fail(task, error);
 		return;
 	}
-	validate_in_place(self, op->project);
+	stdiolink_engine_validate_in_place(self, op->project);
 	if (!stdiolink_project_get_valid(op->project)) {
 		project_op_fail(task, g_error_new(STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
 						  "project invalid: %s",
@@ -1796,7 +1571,7 @@ enabled_commit(StdiolinkEngine *self, GTask *task)
 	 * disabled daemon started by hand is not restarted after it crashes, and leaves the
 	 * project suppressed, as its runtime shows.
 	 */
-	arm_project(self, op->project);
+	stdiolink_engine_arm_project(self, op->project);
 	if (!enabled)
 		stdiolink_scheduler_stop_project(self->scheduler, op->id);
 	g_message("project %s %s", op->id, enabled ? "enabled" : "disabled");
@@ -1937,7 +1712,7 @@ stdiolink_engine_list_project_runtimes(StdiolinkEngine *self, const char *ids)
 {
 	g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
 	g_auto(GStrv) parts = g_strsplit(ids != NULL ? ids : "", ",", -1);
-	g_autoptr(GPtrArray) keys = sorted_keys(self->projects);
+	g_autoptr(GPtrArray) keys = stdiolink_engine_sorted_keys(self->projects);
 	JsonObject *root = json_object_new();
 	JsonArray *list = json_array_new();
 
@@ -2035,7 +1810,7 @@ stdiolink_engine_terminate_instance(StdiolinkEngine *self, const char *id, GErro
 JsonNode *
 stdiolink_engine_list_drivers(StdiolinkEngine *self)
 {
-	g_autoptr(GPtrArray) ids = sorted_keys(self->drivers);
+	g_autoptr(GPtrArray) ids = stdiolink_engine_sorted_keys(self->drivers);
 	JsonObject *root = json_object_new();
 	JsonArray *list = json_array_new();
 
@@ -2101,6 +1876,19 @@ shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	stdiolink_event_bus_flush_async(self->bus, NULL, shutdown_flushed_cb, task);
 }
 
+static void
+jobs_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = user_data;
+	StdiolinkEngine *self = g_task_get_source_object(task);
+	g_autoptr(GError) error = NULL;
+
+	if (!stdiolink_job_manager_shutdown_finish(STDIOLINK_JOB_MANAGER(source), res, &error))
+		g_warning("jobs: %s", error->message);
+	stdiolink_instance_manager_shutdown_async(self->instances, g_task_get_cancellable(task),
+						  shutdown_done_cb, task);
+}
+
 /**
  * stdiolink_engine_shutdown_async:
  * @self: the engine
@@ -2109,7 +1897,8 @@ shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
  * @user_data: for @callback
  *
  * Stops all scheduling for good (no tick, restart or exit handling starts anything
- * again), then terminates every instance, waits the grace period without blocking, kills
+ * again), cancels the running jobs and waits for them (they commit nothing), then
+ * terminates every instance, waits the grace period without blocking, kills
  * what is left and flushes the event log.
  */
 void
@@ -2124,8 +1913,7 @@ stdiolink_engine_shutdown_async(StdiolinkEngine *self,
 
 	/* nothing may start again while the instances are being stopped */
 	stdiolink_scheduler_shutdown(self->scheduler);
-	stdiolink_instance_manager_shutdown_async(self->instances, cancellable, shutdown_done_cb,
-						  task);
+	stdiolink_job_manager_shutdown_async(self->jobs, cancellable, jobs_stopped_cb, task);
 }
 
 gboolean

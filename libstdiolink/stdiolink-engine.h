@@ -5,6 +5,7 @@
 
 #include "stdiolink-event-bus.h"
 #include "stdiolink-instance-manager.h"
+#include "stdiolink-job-manager.h"
 #include "stdiolink-process-info.h"
 #include "stdiolink-server-config.h"
 
@@ -51,6 +52,19 @@ void stdiolink_engine_load_async(StdiolinkEngine *self,
 				 GAsyncReadyCallback callback,
 				 gpointer user_data);
 gboolean stdiolink_engine_load_finish(StdiolinkEngine *self, GAsyncResult *res, GError **error);
+gboolean stdiolink_engine_is_loaded(StdiolinkEngine *self);
+
+StdiolinkJobManager *stdiolink_engine_get_job_manager(StdiolinkEngine *self);
+StdiolinkJob *stdiolink_engine_scan_drivers(StdiolinkEngine *self,
+					    JsonObject *body,
+					    gboolean *existing,
+					    StdiolinkJob **conflicting,
+					    GError **error);
+StdiolinkJob *stdiolink_engine_scan_services(StdiolinkEngine *self,
+					     JsonObject *body,
+					     gboolean *existing,
+					     StdiolinkJob **conflicting,
+					     GError **error);
 
 JsonNode *stdiolink_engine_get_status(StdiolinkEngine *self);
 

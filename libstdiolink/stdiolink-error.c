@@ -22,6 +22,7 @@ static const char *const error_codes[] = {
 	"misdirected_request",
 	"method_not_allowed",
 	"unauthorized",
+	"unavailable",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(error_codes) == STDIOLINK_ERROR_LAST);

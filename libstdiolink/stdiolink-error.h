@@ -30,6 +30,7 @@ G_BEGIN_DECLS
  * @STDIOLINK_ERROR_MISDIRECTED: the request's Host is not one this daemon answers; HTTP 421
  * @STDIOLINK_ERROR_METHOD_NOT_ALLOWED: the path exists with other methods; HTTP 405
  * @STDIOLINK_ERROR_UNAUTHORIZED: the request lacks the API token; HTTP 401
+ * @STDIOLINK_ERROR_UNAVAILABLE: the daemon is still loading its data root; HTTP 503
  */
 typedef enum {
 	STDIOLINK_ERROR_INTERNAL,
@@ -48,6 +49,7 @@ typedef enum {
 	STDIOLINK_ERROR_MISDIRECTED,
 	STDIOLINK_ERROR_METHOD_NOT_ALLOWED,
 	STDIOLINK_ERROR_UNAUTHORIZED,
+	STDIOLINK_ERROR_UNAVAILABLE,
 	STDIOLINK_ERROR_LAST
 } StdiolinkError;
 

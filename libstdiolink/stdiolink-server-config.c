@@ -52,6 +52,7 @@ stdiolink_server_config_new_default(void)
 	config->log_max_files = DEFAULT_LOG_MAX_FILES;
 	config->stop_grace_ms = DEFAULT_STOP_GRACE_MS;
 	config->start_timeout_ms = 5000;
+	config->scan_timeout_ms = 10000;
 	config->allowed_hosts = g_new0(char *, 1);
 	return config;
 }
@@ -243,46 +244,61 @@ read_log_max_files(JsonNode *node, StdiolinkServerConfig *config, GError **error
 	return TRUE;
 }
 
+/* an integral number of milliseconds or a count within [@min, @max] */
 static gboolean
-read_stop_grace_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error)
+read_bounded_uint(JsonNode *node, const char *key, double min, double max, guint *out,
+		  GError **error)
 {
 	double value;
 
-	if (!stdiolink_json_node_is_number(node))
-		return fail(error, "config field 'stopGraceMs' must be an integer");
+	if (!stdiolink_json_node_is_number(node)) {
+		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+			    "config field '%s' must be an integer", key);
+		return FALSE;
+	}
 	value = stdiolink_json_node_get_number(node);
-	if (value != trunc(value) || value < 0 || value > G_MAXINT32)
-		return fail(error, "config field 'stopGraceMs' out of range");
-	config->stop_grace_ms = (guint)value;
+	if (value != trunc(value) || value < min || value > max) {
+		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_BAD_REQUEST,
+			    "config field '%s' out of range", key);
+		return FALSE;
+	}
+	*out = (guint)value;
 	return TRUE;
+}
+
+static gboolean
+read_stop_grace_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error)
+{
+	return read_bounded_uint(node, "stopGraceMs", 0, G_MAXINT32, &config->stop_grace_ms,
+				 error);
 }
 
 static gboolean
 read_start_timeout_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error)
 {
-	double value;
-
-	if (!stdiolink_json_node_is_number(node))
-		return fail(error, "config field 'startTimeoutMs' must be an integer");
-	value = stdiolink_json_node_get_number(node);
-	if (value != trunc(value) || value < 0 || value > G_MAXINT32)
-		return fail(error, "config field 'startTimeoutMs' out of range");
-	config->start_timeout_ms = (guint)value;
-	return TRUE;
+	return read_bounded_uint(node, "startTimeoutMs", 0, G_MAXINT32,
+				 &config->start_timeout_ms, error);
 }
 
 static gboolean
 read_stop_timeout_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error)
 {
-	double value;
+	return read_bounded_uint(node, "stopTimeoutMs", 1, G_MAXINT32, &config->stop_timeout_ms,
+				 error);
+}
 
-	if (!stdiolink_json_node_is_number(node))
-		return fail(error, "config field 'stopTimeoutMs' must be an integer");
-	value = stdiolink_json_node_get_number(node);
-	if (value != trunc(value) || value < 1 || value > G_MAXINT32)
-		return fail(error, "config field 'stopTimeoutMs' out of range");
-	config->stop_timeout_ms = (guint)value;
-	return TRUE;
+static gboolean
+read_scan_timeout_ms(JsonNode *node, StdiolinkServerConfig *config, GError **error)
+{
+	return read_bounded_uint(node, "scanTimeoutMs", 1, G_MAXINT32, &config->scan_timeout_ms,
+				 error);
+}
+
+static gboolean
+read_scan_parallelism(JsonNode *node, StdiolinkServerConfig *config, GError **error)
+{
+	return read_bounded_uint(node, "scanParallelism", 0, 1024, &config->scan_parallelism,
+				 error);
 }
 
 static gboolean
@@ -332,6 +348,8 @@ static const struct {
 	{"stopTimeoutMs", read_stop_timeout_ms},
 	{"startTimeoutMs", read_start_timeout_ms},
 	{"allowedHosts", read_allowed_hosts},
+	{"scanTimeoutMs", read_scan_timeout_ms},
+	{"scanParallelism", read_scan_parallelism},
 };
 
 static gboolean

@@ -22,9 +22,13 @@ G_BEGIN_DECLS
  * @stop_timeout_ms: how long update, delete, reload and disable wait for a project's
  *   instances to exit before they give up; 0 means @stop_grace_ms + 2000
  * @allowed_hosts: extra `Host` header values accepted while bound to loopback
+ * @scan_timeout_ms: how long one driver's metadata export may take (`scanTimeoutMs`)
+ * @scan_parallelism: driver exports run at once (`scanParallelism`); 0 means twice the
+ *   number of processors
  *
  * The contents of `<data_root>/config.json` (data-root.md section 4.1) plus our own keys
- * `stopGraceMs`, `stopTimeoutMs` and `allowedHosts`. A plain struct: fill it with
+ * `stopGraceMs`, `stopTimeoutMs`, `startTimeoutMs`, `allowedHosts`, `scanTimeoutMs` and
+ * `scanParallelism`. A plain struct: fill it with
  * stdiolink_server_config_new_default() and stdiolink_server_config_load().
  */
 typedef struct {
@@ -41,6 +45,8 @@ typedef struct {
 	guint stop_timeout_ms;
 	guint start_timeout_ms;
 	GStrv allowed_hosts;
+	guint scan_timeout_ms;
+	guint scan_parallelism;
 } StdiolinkServerConfig;
 
 GType stdiolink_server_config_get_type(void) G_GNUC_CONST;

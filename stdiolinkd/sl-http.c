@@ -335,6 +335,7 @@ static const guint error_statuses[] = {
 	[STDIOLINK_ERROR_MISDIRECTED] = SOUP_STATUS_MISDIRECTED_REQUEST,
 	[STDIOLINK_ERROR_METHOD_NOT_ALLOWED] = SOUP_STATUS_METHOD_NOT_ALLOWED,
 	[STDIOLINK_ERROR_UNAUTHORIZED] = SOUP_STATUS_UNAUTHORIZED,
+	[STDIOLINK_ERROR_UNAVAILABLE] = SOUP_STATUS_SERVICE_UNAVAILABLE,
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(error_statuses) == STDIOLINK_ERROR_LAST);
@@ -374,16 +375,17 @@ sl_http_send_json(SoupServerMessage *msg, guint status, JsonNode *body)
 }
 
 /**
- * sl_http_send_error:
+ * sl_http_send_error_fields:
  * @msg: the request
- * @error: why it failed
+ * @error: the failure; its code gives the status and the `code` field
+ * @fields: (nullable): more members of the body, e.g. the `jobId` of a conflict
  *
- * Answers `{"error": <message>, "code": <code>}` with the status of the error's code.
+ * Answers `{"error": <message>, "code": <code>, ...@fields}`.
  */
 void
-sl_http_send_error(SoupServerMessage *msg, const GError *error)
+sl_http_send_error_fields(SoupServerMessage *msg, const GError *error, JsonObject *fields)
 {
-	g_autoptr(JsonObject) body = json_object_new();
+	g_autoptr(JsonObject) body = fields != NULL ? json_object_ref(fields) : json_object_new();
 	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
 	const char *code = error->domain == STDIOLINK_ERROR ? stdiolink_error_to_code(error->code)
 							    : "internal";
@@ -392,6 +394,53 @@ sl_http_send_error(SoupServerMessage *msg, const GError *error)
 	json_object_set_string_member(body, "code", code);
 	json_node_set_object(node, body);
 	sl_http_send_json(msg, sl_http_status_for_error(error), node);
+}
+
+/**
+ * sl_http_send_error:
+ * @msg: the request
+ * @error: the failure
+ *
+ * Answers `{"error": <message>, "code": <code>}` with the status of the code.
+ */
+void
+sl_http_send_error(SoupServerMessage *msg, const GError *error)
+{
+	sl_http_send_error_fields(msg, error, NULL);
+}
+
+/**
+ * sl_http_prefers_async:
+ * @msg: the request
+ * @query: its decoded query
+ *
+ * Returns: whether the client asked for `202 Accepted` instead of a held answer, with
+ *   `Prefer: respond-async` (RFC 7240) or `?async=true`
+ */
+gboolean
+sl_http_prefers_async(SoupServerMessage *msg, GHashTable *query)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	const char *prefer = soup_message_headers_get_list(headers, "Prefer");
+	const char *flag = g_hash_table_lookup(query, "async");
+	g_auto(GStrv) preferences = NULL;
+
+	if (g_strcmp0(flag, "true") == 0 || g_strcmp0(flag, "1") == 0)
+		return TRUE;
+	if (prefer == NULL)
+		return FALSE;
+
+	/* a comma list of preferences, each possibly with `;` parameters */
+	preferences = g_strsplit(prefer, ",", -1);
+	for (guint i = 0; preferences[i] != NULL; i++) {
+		char *end = strchr(preferences[i], ';');
+
+		if (end != NULL)
+			*end = '\0';
+		if (g_ascii_strcasecmp(g_strstrip(preferences[i]), "respond-async") == 0)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 /**

@@ -27,6 +27,8 @@ void sl_http_add_cors(const StdiolinkServerConfig *config, SoupServerMessage *ms
 guint sl_http_status_for_error(const GError *error);
 void sl_http_send_json(SoupServerMessage *msg, guint status, JsonNode *body);
 void sl_http_send_error(SoupServerMessage *msg, const GError *error);
+void sl_http_send_error_fields(SoupServerMessage *msg, const GError *error, JsonObject *fields);
+gboolean sl_http_prefers_async(SoupServerMessage *msg, GHashTable *query);
 void sl_http_send_empty(SoupServerMessage *msg, guint status);
 
 G_END_DECLS

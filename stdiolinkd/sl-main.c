@@ -322,20 +322,24 @@ quit_signal_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* the services scan of start-up failed only if the data root cannot be set up */
 static void
 loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	SlDaemon *daemon = user_data;
-	const StdiolinkServerConfig *config = stdiolink_engine_get_config(daemon->engine);
-	gboolean is_ipv6 = strchr(config->host, ':') != NULL;
 	g_autoptr(GError) error = NULL;
 
 	if (!stdiolink_engine_load_finish(daemon->engine, res, &error)) {
 		g_printerr(_("Error: %s\n"), error->message);
 		daemon->exit_code = EXIT_FAILURE_RUN;
 		g_main_loop_quit(daemon->loop);
-		return;
 	}
+}
+
+static gboolean
+listen_now(SlDaemon *daemon, const StdiolinkServerConfig *config)
+{
+	g_autoptr(GError) error = NULL;
 
 	daemon->server = sl_server_new(daemon->engine);
 	sl_server_set_token(daemon->server, daemon->token);
@@ -344,17 +348,28 @@ loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			g_printerr(_("Error: cannot serve on the socket from the service "
 				     "manager: %s\n"),
 				   error->message);
-			daemon->exit_code = EXIT_FAILURE_RUN;
-			g_main_loop_quit(daemon->loop);
-			return;
+			return FALSE;
 		}
 	} else if (!sl_server_listen(daemon->server, config->host, config->port, &error)) {
 		g_printerr(_("Error: failed to listen on %s:%u: %s\n"), config->host, config->port,
 			   error->message);
-		daemon->exit_code = EXIT_FAILURE_RUN;
-		g_main_loop_quit(daemon->loop);
-		return;
+		return FALSE;
 	}
+	return TRUE;
+}
+
+/*
+ * The daemon listens before it reads the data root (DESIGN.md): the start-up scans are
+ * jobs like any other, and clients are answered while drivers export their metadata.
+ */
+static gboolean
+start_serving(SlDaemon *daemon)
+{
+	const StdiolinkServerConfig *config = stdiolink_engine_get_config(daemon->engine);
+	gboolean is_ipv6 = strchr(config->host, ':') != NULL;
+
+	if (!listen_now(daemon, config))
+		return FALSE;
 	stdiolink_engine_set_listen_port(daemon->engine, sl_server_get_port(daemon->server));
 
 	/* tests and scripts read this line to learn the port chosen for --port=0 */
@@ -365,6 +380,9 @@ loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		  sl_server_get_port(daemon->server));
 	sl_systemd_notify("READY=1\nSTATUS=serving the API");
 	sl_systemd_watchdog_start();
+
+	stdiolink_engine_load_async(daemon->engine, NULL, loaded_cb, daemon);
+	return TRUE;
 }
 
 /*
@@ -487,8 +505,10 @@ run(SlDaemon *daemon)
 	daemon->lag_expected_us = g_get_monotonic_time() + LAG_PROBE_MS * 1000;
 	g_timeout_add(LAG_PROBE_MS, lag_probe_cb, daemon);
 
-	stdiolink_engine_load_async(daemon->engine, NULL, loaded_cb, daemon);
-	g_main_loop_run(daemon->loop);
+	if (!start_serving(daemon))
+		daemon->exit_code = EXIT_FAILURE_RUN;
+	else
+		g_main_loop_run(daemon->loop);
 
 	g_clear_object(&daemon->server);
 	g_clear_object(&daemon->engine);

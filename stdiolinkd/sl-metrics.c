@@ -153,6 +153,20 @@ render_instances(StdiolinkEngine *engine, GString *out)
 			       starting, live->len - starting);
 }
 
+/* the jobs still kept, finished ones included until they are forgotten */
+static void
+render_jobs(StdiolinkEngine *engine, GString *out)
+{
+	guint counts[STDIOLINK_JOB_N_STATUS] = {0};
+
+	stdiolink_job_manager_count_by_status(stdiolink_engine_get_job_manager(engine), counts);
+	g_string_append(out, "# HELP stdiolinkd_jobs Scan jobs kept, by state.\n"
+			     "# TYPE stdiolinkd_jobs gauge\n");
+	for (guint i = 0; i < STDIOLINK_JOB_N_STATUS; i++)
+		g_string_append_printf(out, "stdiolinkd_jobs{state=\"%s\"} %u\n",
+				       stdiolink_job_status_to_string(i), counts[i]);
+}
+
 static void
 render_sse(SlSse *sse, GString *out)
 {
@@ -194,6 +208,7 @@ sl_metrics_render(SlMetrics *self, StdiolinkEngine *engine, SlSse *sse)
 		     "The worst main-loop lag since start.", "gauge",
 		     json_object_get_double_member(loop, "maxLagMs") / 1000.0);
 	render_instances(engine, out);
+	render_jobs(engine, out);
 	render_gauge(out, "stdiolinkd_events_published_total", "Events published on the bus.",
 		     "counter", (double)stdiolink_event_bus_get_published_count(bus));
 	render_sse(sse, out);

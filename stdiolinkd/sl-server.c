@@ -94,15 +94,15 @@ pending_new(SlRequest *req, guint success_status)
 	return pending;
 }
 
-/* answers and frees @pending: @error if set, else @node, else 204 */
+/* answers and frees @pending: @error (with @fields) if set, else @node, else 204 */
 static void
-pending_answer(Pending *pending, JsonNode *node, const GError *error)
+pending_answer_fields(Pending *pending, JsonNode *node, const GError *error, JsonObject *fields)
 {
 	const StdiolinkServerConfig *config = stdiolink_engine_get_config(pending->server->engine);
 
 	sl_http_add_cors(config, pending->msg);
 	if (error != NULL)
-		sl_http_send_error(pending->msg, error);
+		sl_http_send_error_fields(pending->msg, error, fields);
 	else if (node == NULL)
 		sl_http_send_empty(pending->msg, SOUP_STATUS_NO_CONTENT);
 	else
@@ -115,6 +115,12 @@ pending_answer(Pending *pending, JsonNode *node, const GError *error)
 	g_object_unref(pending->msg);
 	g_object_unref(pending->server);
 	g_free(pending);
+}
+
+static void
+pending_answer(Pending *pending, JsonNode *node, const GError *error)
+{
+	pending_answer_fields(pending, node, error, NULL);
 }
 
 static void
@@ -459,23 +465,13 @@ handle_events_query(SlRequest *req)
 static void
 service_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	Pending *pending = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonObject) fields = NULL;
 	g_autoptr(JsonNode) node = NULL;
 
+	/* an error may have members of its own, e.g. the associatedProjects of a refused delete */
 	node = stdiolink_engine_service_op_finish(STDIOLINK_ENGINE(source), res, &fields, &error);
-	if (fields == NULL) {
-		pending_answer(pending, node, error);
-		return;
-	}
-
-	/* an error with members of its own, e.g. the associatedProjects of a refused delete */
-	json_object_set_string_member(fields, "error", error->message);
-	json_object_set_string_member(fields, "code", stdiolink_error_to_code(error->code));
-	node = stdiolink_json_node_new_object(g_steal_pointer(&fields));
-	pending->success_status = sl_http_status_for_error(error);
-	pending_answer(pending, node, NULL);
+	pending_answer_fields(user_data, node, error, fields);
 }
 
 /* a `path` that does not decode (an escaped NUL) goes on as sent, to be refused as unsafe */
@@ -574,10 +570,158 @@ handle_service_file_delete(SlRequest *req)
 }
 
 /* registration order matters: the first route whose pattern and method match wins */
+/* ---- scans and jobs (DESIGN.md, Jobs) ------------------------------------------------ */
+
+static JsonObject *
+job_id_fields(StdiolinkJob *job)
+{
+	JsonObject *fields = json_object_new();
+
+	json_object_set_string_member(fields, "jobId", stdiolink_job_get_id(job));
+	return fields;
+}
+
+/* a held scan request: answered as the synchronous API did once the job has ended */
+static void
+job_waited_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Pending *pending = user_data;
+	StdiolinkJobManager *jobs = STDIOLINK_JOB_MANAGER(source);
+	g_autoptr(StdiolinkJob) job = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonObject) fields = NULL;
+
+	job = stdiolink_job_manager_wait_finish(jobs, res, &error);
+	if (job == NULL) {
+		pending_answer(pending, NULL, error);
+		return;
+	}
+	switch (stdiolink_job_get_status(job)) {
+	case STDIOLINK_JOB_SUCCEEDED:
+		pending_answer(pending, stdiolink_job_get_result(job), NULL);
+		break;
+	case STDIOLINK_JOB_FAILED:
+		pending_answer(pending, NULL, stdiolink_job_get_error(job));
+		break;
+	default:
+		error = g_error_new_literal(STDIOLINK_ERROR, STDIOLINK_ERROR_CONFLICT,
+					    "job was canceled");
+		fields = job_id_fields(job);
+		pending_answer_fields(pending, NULL, error, fields);
+		break;
+	}
+}
+
+static void
+reply_accepted(SlRequest *req, StdiolinkJob *job)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(req->msg);
+	g_autofree char *location = g_strdup_printf("/api/jobs/%s", stdiolink_job_get_id(job));
+	StdiolinkJobStatus status = stdiolink_job_get_status(job);
+	JsonObject *body = job_id_fields(job);
+
+	json_object_set_string_member(body, "status", stdiolink_job_status_to_string(status));
+	soup_message_headers_replace(headers, "Location", location);
+	reply_node(req, SOUP_STATUS_ACCEPTED, stdiolink_json_node_new_object(body), NULL);
+}
+
+/* 202 with the job, or the answer held until it ends; a conflict names the running job */
+static void
+answer_submitted(SlRequest *req, StdiolinkJob *job, StdiolinkJob *conflicting, GError *error)
+{
+	g_autoptr(JsonObject) fields = NULL;
+
+	if (job == NULL) {
+		if (conflicting != NULL)
+			fields = job_id_fields(conflicting);
+		sl_http_send_error_fields(req->msg, error, fields);
+		g_error_free(error);
+		return;
+	}
+	if (sl_http_prefers_async(req->msg, req->query)) {
+		reply_accepted(req, job);
+		return;
+	}
+	stdiolink_job_manager_wait_async(stdiolink_engine_get_job_manager(engine_of(req)), job,
+					 NULL, job_waited_cb, pending_new(req, SOUP_STATUS_OK));
+}
+
+static void
+handle_drivers_scan(SlRequest *req)
+{
+	g_autoptr(StdiolinkJob) conflicting = NULL;
+	g_autoptr(StdiolinkJob) job = NULL;
+	GError *error = NULL;
+
+	job = stdiolink_engine_scan_drivers(engine_of(req), req->body, NULL, &conflicting,
+					    &error);
+	answer_submitted(req, job, conflicting, error);
+}
+
+static void
+handle_services_scan(SlRequest *req)
+{
+	g_autoptr(StdiolinkJob) conflicting = NULL;
+	g_autoptr(StdiolinkJob) job = NULL;
+	GError *error = NULL;
+
+	job = stdiolink_engine_scan_services(engine_of(req), req->body, NULL, &conflicting,
+					     &error);
+	answer_submitted(req, job, conflicting, error);
+}
+
+static void
+handle_jobs_list(SlRequest *req)
+{
+	StdiolinkJobManager *jobs = stdiolink_engine_get_job_manager(engine_of(req));
+	GError *error = NULL;
+	const char *kind = g_hash_table_lookup(req->query, "kind");
+	const char *status = g_hash_table_lookup(req->query, "status");
+	JsonNode *node = stdiolink_job_manager_list(jobs, kind, status, &error);
+
+	reply_node(req, SOUP_STATUS_OK, node, error);
+}
+
+static StdiolinkJob *
+lookup_job(SlRequest *req, GError **error)
+{
+	StdiolinkJobManager *jobs = stdiolink_engine_get_job_manager(engine_of(req));
+	StdiolinkJob *job = stdiolink_job_manager_lookup(jobs, req->id);
+
+	if (job == NULL)
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_NOT_FOUND,
+				    "job not found");
+	return job;
+}
+
+static void
+handle_job_get(SlRequest *req)
+{
+	GError *error = NULL;
+	StdiolinkJob *job = lookup_job(req, &error);
+
+	reply_node(req, SOUP_STATUS_OK, job != NULL ? stdiolink_job_to_json(job) : NULL, error);
+}
+
+/* 202: a running job ends (canceled) once its work has stopped, announced by job.canceled */
+static void
+handle_job_cancel(SlRequest *req)
+{
+	StdiolinkJobManager *jobs = stdiolink_engine_get_job_manager(engine_of(req));
+	GError *error = NULL;
+	StdiolinkJob *job = NULL;
+
+	if (stdiolink_job_manager_cancel(jobs, req->id, &error))
+		job = lookup_job(req, &error);
+	reply_node(req, SOUP_STATUS_ACCEPTED, job != NULL ? stdiolink_job_to_json(job) : NULL,
+		   error);
+}
+
 static const SlRoute routes[] = {
 	{"GET", "/api/server/status", handle_status, FALSE},
 	{"GET", "/api/services", handle_services_list, FALSE},
 	{"POST", "/api/services", handle_service_create, TRUE},
+	{"POST", "/api/services/scan", handle_services_scan, TRUE},
 	{"GET", "/api/services/{id}", handle_service_get, FALSE},
 	{"DELETE", "/api/services/{id}", handle_service_delete, FALSE},
 	{"POST", "/api/services/{id}/validate-schema", handle_validate_schema, TRUE},
@@ -608,8 +752,12 @@ static const SlRoute routes[] = {
 	{"GET", "/api/instances/{id}/resources", handle_resources, FALSE},
 	{"GET", "/api/instances/{id}", handle_instance_get, FALSE},
 	{"GET", "/api/drivers", handle_drivers_list, FALSE},
+	{"POST", "/api/drivers/scan", handle_drivers_scan, TRUE},
 	{"GET", "/api/drivers/{id}", handle_driver_get, FALSE},
 	{"GET", "/api/drivers/{id}/docs", handle_driver_docs, FALSE},
+	{"GET", "/api/jobs", handle_jobs_list, FALSE},
+	{"GET", "/api/jobs/{id}", handle_job_get, FALSE},
+	{"POST", "/api/jobs/{id}/cancel", handle_job_cancel, FALSE},
 	{"GET", "/api/events/stream", handle_events_stream, FALSE},
 	{"GET", "/api/events", handle_events_query, FALSE},
 };
@@ -669,6 +817,28 @@ send_not_allowed(SoupServerMessage *msg, GString *allow)
 	sl_http_send_error(msg, error);
 }
 
+/*
+ * Until the start-up scan has loaded the data root, changes would be lost when it commits;
+ * reads, scans and jobs are served.
+ */
+static gboolean
+refuse_while_loading(SlServer *self, SoupServerMessage *msg, const SlRoute *route)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (stdiolink_engine_is_loaded(self->engine) || g_str_equal(route->method, "GET") ||
+	    g_str_has_suffix(route->pattern, "/scan") ||
+	    g_str_has_prefix(route->pattern, "/api/jobs"))
+		return FALSE;
+
+	error = g_error_new_literal(STDIOLINK_ERROR, STDIOLINK_ERROR_UNAVAILABLE,
+				    "the daemon is still loading its data root");
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
+				     "1");
+	sl_http_send_error(msg, error);
+	return TRUE;
+}
+
 static void
 run_route(SlServer *self, SoupServerMessage *msg, const SlRoute *route, const char *id)
 {
@@ -679,6 +849,8 @@ run_route(SlServer *self, SoupServerMessage *msg, const SlRoute *route, const ch
 	SlRequest req = {self, msg, id, query, NULL};
 
 	sl_metrics_set_route(msg, route->pattern);
+	if (refuse_while_loading(self, msg, route))
+		return;
 
 	if (route->takes_body) {
 		body = sl_http_parse_body(msg, &error);

@@ -64,11 +64,66 @@ daemon_path(void)
 	return path;
 }
 
+/* a data root protected by a token keeps it in token.txt in every test */
+static char *
+read_test_token(SlDaemonFixture *fx)
+{
+	g_autofree char *path = g_build_filename(fx->root, "token.txt", NULL);
+	g_autofree char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return NULL;
+	return g_strdup(g_strstrip(text));
+}
+
+/* every job listed has ended */
+static gboolean
+jobs_settled(SlDaemonFixture *fx, gpointer unused)
+{
+	g_autofree char *url = g_strconcat(fx->base_url, "/api/jobs", NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+	g_autofree char *token = read_test_token(fx);
+	g_autoptr(JsonNode) node = NULL;
+	JsonArray *jobs;
+	guint status = 0;
+
+	if (token != NULL) {
+		g_autofree char *value = g_strconcat("Bearer ", token, NULL);
+
+		soup_message_headers_replace(soup_message_get_request_headers(msg),
+					     "Authorization", value);
+	}
+	node = sl_daemon_fixture_request_full(fx, msg, NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	jobs = json_object_get_array_member(json_node_get_object(node), "jobs");
+	for (guint i = 0; i < json_array_get_length(jobs); i++) {
+		JsonObject *job = json_array_get_object_element(jobs, i);
+		const char *job_status = json_object_get_string_member(job, "status");
+
+		if (g_str_equal(job_status, "queued") || g_str_equal(job_status, "running"))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * sl_daemon_fixture_wait_for_jobs:
+ * @fx: the fixture
+ *
+ * Waits until no job is queued or running, e.g. the start-up scans.
+ */
+void
+sl_daemon_fixture_wait_for_jobs(SlDaemonFixture *fx)
+{
+	g_assert_true(sl_daemon_fixture_wait(fx, jobs_settled, NULL));
+}
+
 /**
  * sl_daemon_fixture_start:
  * @fx: the fixture
  *
- * Starts stdiolinkd with `--port=0` and reads the URL it prints once it listens.
+ * Starts stdiolinkd with `--port=0`, reads the URL it prints once it listens and, unless
+ * @fx->no_wait_for_jobs is set, waits for its start-up scans to end.
  */
 void
 sl_daemon_fixture_start(SlDaemonFixture *fx)
@@ -111,6 +166,9 @@ sl_daemon_fixture_start(SlDaemonFixture *fx)
 	g_assert_nonnull(url);
 	g_free(fx->base_url);
 	fx->base_url = g_strdup(url + strlen(marker));
+
+	if (!fx->no_wait_for_jobs)
+		sl_daemon_fixture_wait_for_jobs(fx);
 }
 
 /**

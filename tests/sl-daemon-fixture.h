@@ -14,12 +14,14 @@ typedef struct {
 	SoupSession *session;
 	GPtrArray *env; /* "NAME=value" added to the daemon's environment */
 	int listen_fd;	/* >= 0: handed over as a socket-activation descriptor */
+	gboolean no_wait_for_jobs; /* start returns once the daemon listens */
 } SlDaemonFixture;
 
 SoupSession *sl_daemon_fixture_new_session(void);
 void sl_daemon_fixture_init(SlDaemonFixture *fx);
 void sl_daemon_fixture_start(SlDaemonFixture *fx);
 void sl_daemon_fixture_stop(SlDaemonFixture *fx);
+void sl_daemon_fixture_wait_for_jobs(SlDaemonFixture *fx);
 void sl_daemon_fixture_clear(SlDaemonFixture *fx);
 
 char *sl_daemon_fixture_path(SlDaemonFixture *fx, const char *relative);

@@ -73,7 +73,10 @@ add_disabled_project(SlDaemonFixture *fx, const char *id, const char *schedule)
 
 /* ---- events ------------------------------------------------------------------------------ */
 
-/* the events of one project (all when NULL), oldest first, each `{type, data, ts}` */
+/*
+ * The events of one project (all when NULL), oldest first, each `{type, data, ts}`; the
+ * job events of the start-up scans are left out.
+ */
 static GPtrArray *
 read_events(SlDaemonFixture *fx, const char *project_id)
 {
@@ -94,6 +97,9 @@ read_events(SlDaemonFixture *fx, const char *project_id)
 			continue;
 		node = stdiolink_json_parse(lines[i], -1, NULL);
 		g_assert_nonnull(node);
+		if (g_str_has_prefix(stdiolink_json_object_get_string(object_of(node), "type"),
+				     "job."))
+			continue;
 		data = stdiolink_json_object_get_object(object_of(node), "data");
 		if (project_id != NULL &&
 		    g_strcmp0(stdiolink_json_object_get_string(data, "projectId"), project_id) != 0)

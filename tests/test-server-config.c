@@ -19,6 +19,8 @@ assert_defaults(const StdiolinkServerConfig *config)
 	g_assert_cmpuint(config->log_max_files, ==, 3);
 	g_assert_cmpuint(config->stop_grace_ms, ==, 5000);
 	g_assert_cmpuint(config->stop_timeout_ms, ==, 0);
+	g_assert_cmpuint(config->scan_timeout_ms, ==, 10000);
+	g_assert_cmpuint(config->scan_parallelism, ==, 0);
 	g_assert_nonnull(config->allowed_hosts);
 	g_assert_cmpuint(g_strv_length(config->allowed_hosts), ==, 0);
 }
@@ -61,6 +63,7 @@ test_config_full_func(void)
 		   " \"serviceProgram\": \"bin/svc\", \"corsOrigin\": \"*\","
 		   " \"webuiDir\": \"ui\", \"logMaxBytes\": 2097152.9, \"logMaxFiles\": 100,"
 		   " \"stopGraceMs\": 0, \"stopTimeoutMs\": 250,"
+		   " \"scanTimeoutMs\": 1500, \"scanParallelism\": 3,"
 		   " \"allowedHosts\": [\"box.lan\", \"10.0.0.2\"]}",
 		   0644);
 	g_assert_true(stdiolink_server_config_load(root, config, &error));
@@ -75,6 +78,8 @@ test_config_full_func(void)
 	g_assert_cmpuint(config->log_max_files, ==, 100);
 	g_assert_cmpuint(config->stop_grace_ms, ==, 0);
 	g_assert_cmpuint(config->stop_timeout_ms, ==, 250);
+	g_assert_cmpuint(config->scan_timeout_ms, ==, 1500);
+	g_assert_cmpuint(config->scan_parallelism, ==, 3);
 	g_assert_cmpuint(g_strv_length(config->allowed_hosts), ==, 2);
 	g_assert_cmpstr(config->allowed_hosts[0], ==, "box.lan");
 	g_assert_cmpstr(config->allowed_hosts[1], ==, "10.0.0.2");
@@ -145,6 +150,10 @@ static const ErrorCase error_cases[] = {
 	{"{\"startTimeoutMs\": \"5\"}", "config field 'startTimeoutMs' must be an integer"},
 	{"{\"startTimeoutMs\": -1}", "config field 'startTimeoutMs' out of range"},
 	{"{\"startTimeoutMs\": 1.5}", "config field 'startTimeoutMs' out of range"},
+	{"{\"scanTimeoutMs\": true}", "config field 'scanTimeoutMs' must be an integer"},
+	{"{\"scanTimeoutMs\": 0}", "config field 'scanTimeoutMs' out of range"},
+	{"{\"scanParallelism\": -1}", "config field 'scanParallelism' out of range"},
+	{"{\"scanParallelism\": 1025}", "config field 'scanParallelism' out of range"},
 	{"{\"allowedHosts\": \"a\"}", "config field 'allowedHosts' must be an array of strings"},
 	{"{\"allowedHosts\": [\"a\", 1]}",
 	 "config field 'allowedHosts' must be an array of strings"},
