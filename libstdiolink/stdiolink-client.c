@@ -291,6 +291,37 @@ stdiolink_client_request_async(StdiolinkClient *self,
 			       GAsyncReadyCallback callback,
 			       gpointer user_data)
 {
+	stdiolink_client_request_with_headers_async(self, method, path_and_query, NULL, body,
+						    cancellable, callback, user_data);
+}
+
+/**
+ * stdiolink_client_request_with_headers_async:
+ * @self: a #StdiolinkClient
+ * @method: an HTTP method, e.g. `POST`
+ * @path_and_query: the path below the base URL, starting with `/`, already escaped
+ * @headers: (nullable) (array zero-terminated=1): extra request headers as name, value,
+ *   name, value, ..., %NULL, e.g. `{"Prefer", "respond-async", NULL}`
+ * @body: (nullable): a JSON body, sent compact as `application/json`
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the response has been read
+ * @user_data: data for @callback
+ *
+ * stdiolink_client_request_async() with headers of the caller's own, such as the RFC 7240
+ * `Prefer: respond-async` that turns a scan into a job. They replace a header of the same
+ * name the client would set. Finish with stdiolink_client_request_finish() or
+ * stdiolink_client_request_finish_full().
+ */
+void
+stdiolink_client_request_with_headers_async(StdiolinkClient *self,
+					    const char *method,
+					    const char *path_and_query,
+					    const char *const *headers,
+					    JsonNode *body,
+					    GCancellable *cancellable,
+					    GAsyncReadyCallback callback,
+					    gpointer user_data)
+{
 	g_autoptr(GTask) task = NULL;
 	g_autoptr(GUri) uri = NULL;
 	g_autoptr(SoupMessage) msg = NULL;
@@ -316,6 +347,11 @@ stdiolink_client_request_async(StdiolinkClient *self,
 				     "Accept",
 				     "application/json");
 	add_authorization(self, msg);
+	for (guint i = 0; headers != NULL && headers[i] != NULL && headers[i + 1] != NULL;
+	     i += 2) {
+		soup_message_headers_replace(soup_message_get_request_headers(msg), headers[i],
+					     headers[i + 1]);
+	}
 	if (body != NULL) {
 		char *text = stdiolink_json_to_string(body, STDIOLINK_JSON_COMPACT);
 		g_autoptr(GBytes) bytes = g_bytes_new_take(text, strlen(text));

@@ -123,3 +123,25 @@ slc_cmd_drivers_show(SlcContext *ctx, SlcArgs *args, GError **error)
 
 	return slc_context_show(ctx, path, render_driver, error);
 }
+
+/**
+ * slc_cmd_drivers_scan:
+ * @ctx: the context
+ * @args: `--no-refresh`, `--no-wait`
+ * @error: return location for a #GError
+ *
+ * `stdiolinkctl drivers scan`: POST /api/drivers/scan as a job (`{"refreshMeta"}`), then
+ * follows it to its end and prints its counters; see slc_jobs_run().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+slc_cmd_drivers_scan(SlcContext *ctx, SlcArgs *args, GError **error)
+{
+	g_autoptr(JsonObject) object = json_object_new();
+	g_autoptr(JsonNode) body = NULL;
+
+	json_object_set_boolean_member(object, "refreshMeta", !args->no_refresh);
+	body = stdiolink_json_node_new_object(g_steal_pointer(&object));
+	return slc_jobs_run(ctx, "/api/drivers/scan", body, !args->no_wait, error);
+}

@@ -154,3 +154,29 @@ slc_cmd_services_show(SlcContext *ctx, SlcArgs *args, GError **error)
 
 	return slc_context_show(ctx, path, render_service, error);
 }
+
+/**
+ * slc_cmd_services_scan:
+ * @ctx: the context
+ * @args: `--no-revalidate`, `--no-restart-scheduling`, `--stop-invalid`, `--no-wait`
+ * @error: return location for a #GError
+ *
+ * `stdiolinkctl services scan`: POST /api/services/scan as a job (`{"revalidateProjects",
+ * "restartScheduling", "stopInvalidProjects"}`), then follows it to its end and prints its
+ * counters; see slc_jobs_run().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+slc_cmd_services_scan(SlcContext *ctx, SlcArgs *args, GError **error)
+{
+	g_autoptr(JsonObject) object = json_object_new();
+	g_autoptr(JsonNode) body = NULL;
+
+	json_object_set_boolean_member(object, "revalidateProjects", !args->no_revalidate);
+	json_object_set_boolean_member(object, "restartScheduling",
+				       !args->no_restart_scheduling);
+	json_object_set_boolean_member(object, "stopInvalidProjects", args->stop_invalid);
+	body = stdiolink_json_node_new_object(g_steal_pointer(&object));
+	return slc_jobs_run(ctx, "/api/services/scan", body, !args->no_wait, error);
+}

@@ -161,6 +161,36 @@ static const SlcOption driver_exec_options[] = {
 	{NULL},
 };
 
+#define SLC_NO_WAIT_OPTION                                                                    \
+	{SLC_OPTION("no-wait", NONE, no_wait), NULL,                                          \
+	 N_("Print the job's id and return instead of following the job to its end")}
+
+static const SlcOption drivers_scan_options[] = {
+	{SLC_OPTION("no-refresh", NONE, no_refresh), NULL,
+	 N_("Keep existing metadata files; export only where there is none")},
+	SLC_NO_WAIT_OPTION,
+	{NULL},
+};
+
+static const SlcOption services_scan_options[] = {
+	{SLC_OPTION("no-revalidate", NONE, no_revalidate), NULL,
+	 N_("Do not validate the projects again against the new services")},
+	{SLC_OPTION("no-restart-scheduling", NONE, no_restart_scheduling), NULL,
+	 N_("Leave the schedules as they are")},
+	{SLC_OPTION("stop-invalid", NONE, stop_invalid), NULL,
+	 N_("Stop the projects that are invalid after the scan and kill their instances")},
+	SLC_NO_WAIT_OPTION,
+	{NULL},
+};
+
+static const SlcOption jobs_list_options[] = {
+	{SLC_OPTION("kind", STRING, kind), NC_("placeholder", "KIND"),
+	 N_("Only jobs of this kind: drivers.scan or services.scan")},
+	{SLC_OPTION("status", STRING, status), NC_("placeholder", "STATUS"),
+	 N_("Only jobs in this status: queued, running, succeeded, failed or canceled")},
+	{NULL},
+};
+
 static const SlcOption events_options[] = {
 	{SLC_OPTION("type", STRING_ARRAY, types), NC_("placeholder", "TYPE"),
 	 N_("Only events whose type starts with TYPE, e.g. “instance”; repeatable")},
@@ -188,6 +218,9 @@ static const SlcCommand commands[] = {
 	 slc_cmd_services_put},
 	{"services", "rm", NC_("placeholder", "ID PATH"), 2, N_("Delete a file of a service"),
 	 NULL, slc_cmd_services_rm},
+	{"services", "scan", "", 0,
+	 N_("Scan the services folder again and revalidate the projects; wait for the job"),
+	 services_scan_options, slc_cmd_services_scan},
 	{"projects", "list", "", 0, N_("List the projects with their status"),
 	 projects_list_options, slc_cmd_projects_list},
 	{"projects", "show", SLC_ARG_ID, 1,
@@ -244,9 +277,21 @@ static const SlcCommand commands[] = {
 	{"drivers", "docs", NC_("placeholder", "ID [FORMAT]"), 1,
 	 N_("Print a driver's documentation: markdown (default), html, openapi or ts"), NULL,
 	 slc_cmd_drivers_docs, TRUE},
+	{"drivers", "scan", "", 0,
+	 N_("Scan the drivers folder again, exporting metadata; wait for the job"),
+	 drivers_scan_options, slc_cmd_drivers_scan},
 	{"driver", "exec", NC_("placeholder", "ID COMMAND [KEY=VALUE…]"), 2,
 	 N_("Run one command on a driver and print its events and result"),
 	 driver_exec_options, slc_cmd_driver_exec, TRUE},
+	{"jobs", "list", "", 0, N_("List the jobs the daemon remembers, oldest first"),
+	 jobs_list_options, slc_cmd_jobs_list},
+	{"jobs", "show", SLC_ARG_ID, 1, N_("Show a job: status, progress, result or error"),
+	 NULL, slc_cmd_jobs_show},
+	{"jobs", "wait", SLC_ARG_ID, 1,
+	 N_("Follow a job to its end, then show it (exit status 4 if it failed)"), NULL,
+	 slc_cmd_jobs_wait},
+	{"jobs", "cancel", SLC_ARG_ID, 1, N_("Cancel a queued or running job"), NULL,
+	 slc_cmd_jobs_cancel},
 	{"events", NULL, "", 0, N_("Print the daemon's events as they happen, until Ctrl+C"),
 	 events_options, slc_cmd_events},
 };
@@ -260,6 +305,8 @@ static const SlcExample status_examples[] = {
 static const SlcExample services_examples[] = {
 	{"stdiolinkctl services list", N_("List every service the daemon has loaded")},
 	{"stdiolinkctl services show demo", N_("Show the configuration fields of service demo")},
+	{"stdiolinkctl services scan --stop-invalid",
+	 N_("Load changed services and stop the projects they make invalid")},
 	{NULL},
 };
 
@@ -315,6 +362,16 @@ static const SlcExample driver_examples[] = {
 static const SlcExample drivers_examples[] = {
 	{"stdiolinkctl drivers list", N_("List the driver catalogue")},
 	{"stdiolinkctl drivers show modbus", N_("Show the commands driver modbus offers")},
+	{"stdiolinkctl drivers scan", N_("Load new and changed drivers, with a progress bar")},
+	{"stdiolinkctl drivers scan --no-refresh --no-wait",
+	 N_("Start a scan that keeps existing metadata and print its job id")},
+	{NULL},
+};
+
+static const SlcExample jobs_examples[] = {
+	{"stdiolinkctl jobs list --status running", N_("List the jobs that are running")},
+	{"stdiolinkctl jobs wait 0123456789abcdef", N_("Wait for a job and show its result")},
+	{"stdiolinkctl jobs cancel 0123456789abcdef", N_("Cancel a job")},
 	{NULL},
 };
 
@@ -333,8 +390,9 @@ static const SlcNoun nouns[] = {
 	{"projects", N_("Create, change, inspect, start and stop projects"), projects_examples},
 	{"instances", N_("Inspect running instances, their logs and processes; terminate them"),
 	 instances_examples},
-	{"drivers", N_("Inspect the driver catalogue"), drivers_examples},
+	{"drivers", N_("Inspect and rescan the driver catalogue"), drivers_examples},
 	{"driver", N_("Try a driver: run one of its commands (DriverLab)"), driver_examples},
+	{"jobs", N_("List, follow and cancel the daemon's jobs (scans)"), jobs_examples},
 	{"events", N_("Watch the daemon's event stream"), events_examples},
 };
 

@@ -27,6 +27,13 @@ JsonNode *slc_parse_json_object(const char *text, const char *origin, GError **e
 JsonNode *slc_read_json_object(const char *file, GError **error);
 JsonNode *slc_config_option(SlcArgs *args, GError **error);
 
+/* shared by the scans: submit a job, follow it, print its result (slc-cmd-jobs.c) */
+gboolean slc_jobs_run(SlcContext *ctx,
+		      const char *path,
+		      JsonNode *body,
+		      gboolean wait,
+		      GError **error);
+
 /* the handlers, one file per noun (slc-cmd-<noun>.c) */
 gboolean slc_cmd_status(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_services_list(SlcContext *ctx, SlcArgs *args, GError **error);
@@ -37,6 +44,7 @@ gboolean slc_cmd_services_files(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_services_cat(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_services_put(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_services_rm(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_services_scan(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_projects_list(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_projects_show(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_projects_create(SlcContext *ctx, SlcArgs *args, GError **error);
@@ -60,7 +68,12 @@ gboolean slc_cmd_drivers_list(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_drivers_show(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_drivers_meta(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_drivers_docs(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_drivers_scan(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_driver_exec(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_jobs_list(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_jobs_show(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_jobs_wait(SlcContext *ctx, SlcArgs *args, GError **error);
+gboolean slc_cmd_jobs_cancel(SlcContext *ctx, SlcArgs *args, GError **error);
 gboolean slc_cmd_events(SlcContext *ctx, SlcArgs *args, GError **error);
 
 G_END_DECLS

@@ -2,12 +2,16 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "slc-console.h"
 
 /* the space between two columns */
 #define SLC_COLUMN_GAP 2
+
+/* the cells of a progress bar between its brackets */
+#define SLC_PROGRESS_BAR_WIDTH 30
 
 struct _SlcTable {
 	guint n_columns;
@@ -223,6 +227,46 @@ style_start(SlcStyle style)
 	default:
 		return NULL;
 	}
+}
+
+/**
+ * slc_console_progress_bar:
+ * @done: the steps done so far
+ * @total: the number of steps; 0 while it is not known yet
+ * @colour: whether the done part may be coloured
+ * @width: (out) (optional): the terminal columns the bar takes, escapes not counted
+ *
+ * Formats a one-line progress bar, `[#####...............] 5/20`: the `#` share is
+ * @done of @total (none while @total is 0, all when @done reaches it).
+ *
+ * Returns: (transfer full): the bar without a line break
+ */
+char *
+slc_console_progress_bar(guint done, guint total, gboolean colour, guint *width)
+{
+	g_autofree char *counter = g_strdup_printf("%u/%u", done, total);
+	GString *out = g_string_new("[");
+	guint filled = 0;
+
+	if (total > 0)
+		filled = (guint)((guint64)MIN(done, total) * SLC_PROGRESS_BAR_WIDTH / total);
+
+	/* the done part */
+	if (colour && filled > 0)
+		g_string_append(out, style_start(SLC_STYLE_GOOD));
+	for (guint i = 0; i < filled; i++)
+		g_string_append_c(out, '#');
+	if (colour && filled > 0)
+		g_string_append(out, "\033[0m");
+
+	/* the rest, then the numbers */
+	for (guint i = filled; i < SLC_PROGRESS_BAR_WIDTH; i++)
+		g_string_append_c(out, '.');
+	g_string_append_printf(out, "] %s", counter);
+
+	if (width != NULL)
+		*width = SLC_PROGRESS_BAR_WIDTH + 3 + (guint)strlen(counter);
+	return g_string_free(out, FALSE);
 }
 
 static void

@@ -18,6 +18,7 @@ gboolean slc_console_want_colour(int fd);
 guint slc_console_display_width(const char *text);
 char *slc_console_sanitize(const char *text);
 void slc_console_print_error(const char *message);
+char *slc_console_progress_bar(guint done, guint total, gboolean colour, guint *width);
 
 typedef struct _SlcTable SlcTable;
 

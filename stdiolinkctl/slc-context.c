@@ -48,6 +48,8 @@ slc_args_clear(SlcArgs *args)
 	g_clear_pointer(&args->template_name, g_free);
 	g_clear_pointer(&args->description, g_free);
 	g_clear_pointer(&args->author, g_free);
+	g_clear_pointer(&args->kind, g_free);
+	g_clear_pointer(&args->status, g_free);
 }
 
 typedef struct {
@@ -78,6 +80,22 @@ raw_is_json(GBytes *raw_body)
 		return FALSE;
 	node = stdiolink_json_parse(data, (gssize)size, NULL);
 	return node != NULL;
+}
+
+/**
+ * slc_context_print_error_body:
+ * @ctx: the context
+ * @status: the HTTP status of a refused request
+ * @raw_body: (nullable): the body of the answer
+ *
+ * The daemon answered with an error: with `--json` its JSON body is the answer, and is
+ * printed on stdout; a body that is not JSON (a proxy's page) is not.
+ */
+void
+slc_context_print_error_body(SlcContext *ctx, guint status, GBytes *raw_body)
+{
+	if (ctx->json && status >= 400 && raw_is_json(raw_body))
+		slc_context_print_raw(ctx, raw_body);
 }
 
 /**
@@ -159,10 +177,8 @@ slc_context_request_finish(SlcContext *ctx, GAsyncResult *res, GBytes **raw_body
 	node = stdiolink_client_request_finish_full(ctx->client, res, &status, &raw,
 						    &local_error);
 
-	/* the daemon answered with an error: with --json its body is the answer */
-	if (local_error != NULL && local_error->domain == STDIOLINK_ERROR && ctx->json &&
-	    status >= 400 && raw_is_json(raw))
-		slc_context_print_raw(ctx, raw);
+	if (local_error != NULL && local_error->domain == STDIOLINK_ERROR)
+		slc_context_print_error_body(ctx, status, raw);
 	if (local_error != NULL) {
 		slc_context_take_error(ctx, g_steal_pointer(&local_error), error);
 		return NULL;
@@ -475,13 +491,15 @@ slc_json_display(JsonNode *root, const char *path)
 SlcStyle
 slc_status_style(const char *status)
 {
-	if (g_strcmp0(status, "ok") == 0 || g_strcmp0(status, "running") == 0)
+	if (g_strcmp0(status, "ok") == 0 || g_strcmp0(status, "running") == 0 ||
+	    g_strcmp0(status, "succeeded") == 0)
 		return SLC_STYLE_GOOD;
-	if (g_strcmp0(status, "starting") == 0)
+	if (g_strcmp0(status, "starting") == 0 || g_strcmp0(status, "queued") == 0)
 		return SLC_STYLE_WARN;
-	if (g_strcmp0(status, "invalid") == 0)
+	if (g_strcmp0(status, "invalid") == 0 || g_strcmp0(status, "failed") == 0)
 		return SLC_STYLE_BAD;
-	if (g_strcmp0(status, "disabled") == 0 || g_strcmp0(status, "stopped") == 0)
+	if (g_strcmp0(status, "disabled") == 0 || g_strcmp0(status, "stopped") == 0 ||
+	    g_strcmp0(status, "canceled") == 0)
 		return SLC_STYLE_DIM;
 	return SLC_STYLE_NONE;
 }

@@ -74,6 +74,17 @@ typedef struct {
 	char *description;
 	char *author;
 	gboolean force;
+
+	/* drivers scan / services scan */
+	gboolean no_refresh;
+	gboolean no_revalidate;
+	gboolean no_restart_scheduling;
+	gboolean stop_invalid;
+	gboolean no_wait;
+
+	/* jobs list */
+	char *kind;
+	char *status;
 } SlcArgs;
 
 void slc_args_clear(SlcArgs *args);
@@ -98,6 +109,7 @@ JsonNode *slc_context_request_finish(SlcContext *ctx,
 				     GBytes **raw_body,
 				     GError **error);
 void slc_context_take_error(SlcContext *ctx, GError *transport_error, GError **error);
+void slc_context_print_error_body(SlcContext *ctx, guint status, GBytes *raw_body);
 void slc_context_print_raw(SlcContext *ctx, GBytes *raw_body);
 void slc_context_print_table(SlcContext *ctx, SlcTable *table);
 

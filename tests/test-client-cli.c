@@ -40,6 +40,7 @@ typedef struct {
 	char *last_query;
 	char *last_body;
 	char *last_content_type;
+	char *last_prefer;
 	GPtrArray *log; /* "METHOD /path?query" of every request, in order */
 } TestServer;
 
@@ -68,6 +69,8 @@ record_request(TestServer *ts, SoupServerMessage *msg)
 	ts->last_body = g_strndup(body->data != NULL ? body->data : "", (gsize)body->length);
 	g_free(ts->last_content_type);
 	ts->last_content_type = g_strdup(soup_message_headers_get_content_type(headers, NULL));
+	g_free(ts->last_prefer);
+	ts->last_prefer = g_strdup(soup_message_headers_get_one(headers, "Prefer"));
 	g_ptr_array_add(ts->log, g_strdup_printf("%s %s%s%s", ts->last_method, ts->last_path,
 						 ts->last_query != NULL ? "?" : "",
 						 ts->last_query != NULL ? ts->last_query : ""));
@@ -162,6 +165,7 @@ test_server_free(TestServer *ts)
 	g_free(ts->last_query);
 	g_free(ts->last_body);
 	g_free(ts->last_content_type);
+	g_free(ts->last_prefer);
 	g_ptr_array_unref(ts->log);
 	g_free(ts);
 }
@@ -284,6 +288,36 @@ test_client_request_body_func(void)
 	g_assert_cmpstr(ts->last_method, ==, "POST");
 	g_assert_cmpstr(ts->last_body, ==, "{\"a\":{\"y\":true},\"z\":0.1}");
 	g_assert_cmpstr(ts->last_content_type, ==, "application/json");
+}
+
+/* extra headers go out as given; a plain request sends none of them */
+static void
+test_client_request_headers_func(void)
+{
+	const char *const headers[] = {"Prefer", "respond-async", NULL};
+	g_autoptr(TestServer) ts = test_server_new();
+	g_autoptr(StdiolinkClient) client = stdiolink_client_new(ts->url);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	GAsyncResult *res = NULL;
+	guint status = 0;
+
+	test_server_answer(ts, "POST /api/drivers/scan", 202,
+			   "{\"jobId\":\"0123456789abcdef\",\"status\":\"queued\"}");
+	stdiolink_client_request_with_headers_async(client, "POST", "/api/drivers/scan", headers,
+						    NULL, NULL, store_result_cb, &res);
+	while (res == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	node = stdiolink_client_request_finish(client, res, &status, &error);
+	g_object_unref(res);
+	g_assert_no_error(error);
+	g_assert_cmpuint(status, ==, 202);
+	g_assert_cmpstr(ts->last_prefer, ==, "respond-async");
+	g_clear_pointer(&node, json_node_unref);
+
+	node = client_request(client, "POST", "/api/drivers/scan", NULL, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_null(ts->last_prefer);
 }
 
 typedef struct {
@@ -643,6 +677,40 @@ test_console_table_func(void)
 	g_assert_true(strstr(coloured, "\033[1mID\033[0m                ") != NULL);
 	g_assert_true(strstr(coloured, "\033[31minvalid\033[0m\n") != NULL);
 	g_assert_null(strstr(plain, "\033"));
+}
+
+static void
+test_console_progress_bar_func(void)
+{
+	g_autofree char *empty = NULL;
+	g_autofree char *third = NULL;
+	g_autofree char *full = NULL;
+	g_autofree char *over = NULL;
+	g_autofree char *coloured = NULL;
+	g_autofree char *plain = NULL;
+	guint width = 0;
+
+	/* a total not known yet: nothing done */
+	empty = slc_console_progress_bar(0, 0, FALSE, &width);
+	g_assert_cmpstr(empty, ==, "[..............................] 0/0");
+	g_assert_cmpuint(width, ==, strlen(empty));
+
+	third = slc_console_progress_bar(1, 3, FALSE, &width);
+	g_assert_cmpstr(third, ==, "[##########....................] 1/3");
+	g_assert_cmpuint(width, ==, strlen(third));
+
+	full = slc_console_progress_bar(50, 50, FALSE, NULL);
+	g_assert_cmpstr(full, ==, "[##############################] 50/50");
+
+	/* more done than the total says: full, the numbers as given */
+	over = slc_console_progress_bar(4, 3, FALSE, NULL);
+	g_assert_cmpstr(over, ==, "[##############################] 4/3");
+
+	/* colour wraps the done part; the width counts only what shows */
+	coloured = slc_console_progress_bar(1, 3, TRUE, &width);
+	plain = slc_console_progress_bar(1, 3, FALSE, NULL);
+	g_assert_cmpstr(coloured, ==, "[\033[32m##########\033[0m....................] 1/3");
+	g_assert_cmpuint(width, ==, strlen(plain));
 }
 
 static void
@@ -2167,6 +2235,7 @@ main(int argc, char **argv)
 	g_test_add_func("/client/success", test_client_success_func);
 	g_test_add_func("/client/no-content", test_client_no_content_func);
 	g_test_add_func("/client/request-body", test_client_request_body_func);
+	g_test_add_func("/client/request-headers", test_client_request_headers_func);
 	g_test_add_func("/client/error-body", test_client_error_body_func);
 	g_test_add_func("/client/invalid-json", test_client_invalid_json_func);
 	g_test_add_func("/client/unreachable", test_client_unreachable_func);
@@ -2179,6 +2248,7 @@ main(int argc, char **argv)
 	g_test_add_func("/console/sanitize", test_console_sanitize_func);
 	g_test_add_func("/console/table", test_console_table_func);
 	g_test_add_func("/console/colour", test_console_colour_func);
+	g_test_add_func("/console/progress-bar", test_console_progress_bar_func);
 	g_test_add_func("/cli/usage", test_cli_usage_func);
 	g_test_add_func("/cli/usage-edit", test_cli_usage_edit_func);
 	g_test_add_func("/cli/unknown-noun-message", test_cli_unknown_noun_message_func);
