@@ -184,11 +184,11 @@ held_clear(HeldRequest *held)
 	g_clear_pointer(&held->reply, json_node_unref);
 }
 
-/* the one queued or running job of @kind */
+/* the id of the one job of @kind in @status, else NULL */
 static char *
-active_job_id(SlDaemonFixture *fx, const char *kind)
+job_id_in(SlDaemonFixture *fx, const char *kind, const char *status)
 {
-	g_autofree char *path = g_strdup_printf("/api/jobs?kind=%s&status=running", kind);
+	g_autofree char *path = g_strdup_printf("/api/jobs?kind=%s&status=%s", kind, status);
 	g_autoptr(JsonNode) node = request_ok(fx, "GET", path, NULL, 200);
 	JsonArray *jobs = json_object_get_array_member(json_node_get_object(node), "jobs");
 
@@ -198,10 +198,28 @@ active_job_id(SlDaemonFixture *fx, const char *kind)
 						      "id"));
 }
 
+/* the id of the queued or running job of @kind, read in one request */
+static char *
+active_job_id(SlDaemonFixture *fx, const char *kind)
+{
+	g_autofree char *path = g_strdup_printf("/api/jobs?kind=%s", kind);
+	g_autoptr(JsonNode) node = request_ok(fx, "GET", path, NULL, 200);
+	JsonArray *jobs = json_object_get_array_member(json_node_get_object(node), "jobs");
+
+	for (guint i = 0; i < json_array_get_length(jobs); i++) {
+		JsonObject *job = json_array_get_object_element(jobs, i);
+		const char *status = json_object_get_string_member(job, "status");
+
+		if (g_str_equal(status, "queued") || g_str_equal(status, "running"))
+			return g_strdup(json_object_get_string_member(job, "id"));
+	}
+	return NULL;
+}
+
 static gboolean
 has_running_job(SlDaemonFixture *fx, gpointer kind)
 {
-	g_autofree char *id = active_job_id(fx, kind);
+	g_autofree char *id = job_id_in(fx, kind, "running");
 
 	return id != NULL;
 }
