@@ -26,8 +26,6 @@ import tempfile
 import threading
 import time
 
-NA_SCAN = "n/a (driver scan jobs not implemented)"
-
 WRK_SECONDS = 5
 WRK_CONNECTIONS = 50
 PROBE_RATE = 200  # requests per second of the paced latency probe
@@ -42,6 +40,12 @@ FANOUT_SUBSCRIBERS = 100
 FANOUT_STARTS = 100
 MANY_PROJECTS = 1000
 LAG_POLL_S = 0.02  # below the daemon's 100 ms lag probe period: no probe value is missed
+SCAN_LOAD_DRIVERS = 50  # the scan the API probe runs against
+SCAN_LOAD_EXPORT_MS = 2000
+SCAN_SIZES = (10, 50, 200)  # the scans whose wall time is measured
+SCAN_EXPORT_MS = 1000
+JOB_POLL_S = 0.1  # how often a job is read while the bench waits for it to end
+PROBE_MAX_SECONDS = 600  # a probe that runs until a job ends stops here at the latest
 
 
 # ---- small helpers ------------------------------------------------------------------------
@@ -103,14 +107,14 @@ class Api:
         self.timeout = timeout
         self.conn = None
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, headers=None):
         data = None if body is None else json.dumps(body).encode()
         for attempt in (0, 1):
             try:
                 if self.conn is None:
                     self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
                                                            timeout=self.timeout)
-                self.conn.request(method, path, body=data)
+                self.conn.request(method, path, body=data, headers=headers or {})
                 response = self.conn.getresponse()
                 return response.status, response.read()
             except (http.client.HTTPException, OSError):
@@ -120,8 +124,8 @@ class Api:
                     raise
         return None, b""
 
-    def json(self, method, path, body=None):
-        status, payload = self.request(method, path, body)
+    def json(self, method, path, body=None, headers=None):
+        status, payload = self.request(method, path, body, headers)
         return status, json.loads(payload) if payload else None
 
     def close(self):
@@ -155,13 +159,49 @@ def make_project(root, project_id, sleep_ms):
     write_json(os.path.join(folder, "param.json"), {"sleepMs": sleep_ms})
 
 
-def make_root(path, fake_service, projects):
+def make_root(path, fake_service, projects, config=None):
     """projects: {id: sleepMs}. A short grace keeps the daemon's shutdown quick."""
     os.makedirs(path)
-    write_json(os.path.join(path, "config.json"), {"stopGraceMs": 1000})
+    write_json(os.path.join(path, "config.json"), dict({"stopGraceMs": 1000}, **(config or {})))
     make_service(path, fake_service)
     for project_id, sleep_ms in projects.items():
         make_project(path, project_id, sleep_ms)
+
+
+def make_drivers(root, export_driver, count, export_ms):
+    """drivers/ holds count fake drivers whose export sleeps export_ms; nothing else.
+
+    Each folder links the test suite's fake export driver (tests/sl-test-export-driver.c),
+    which reads what to do from `behaviour` and appends `start`/`end` lines to export.log.
+    """
+    drivers = os.path.join(root, "drivers")
+    shutil.rmtree(drivers, ignore_errors=True)
+    try:
+        os.unlink(os.path.join(root, "export.log"))
+    except FileNotFoundError:
+        pass
+    os.makedirs(drivers)
+    for i in range(count):
+        name = "d%03d" % i
+        folder = os.path.join(drivers, name)
+        os.makedirs(folder)
+        os.symlink(export_driver, os.path.join(folder, "stdio.drv." + name))
+        with open(os.path.join(folder, "behaviour"), "w", encoding="ascii") as f:
+            f.write("ok bench.%s %d\n" % (name, export_ms))
+
+
+def most_exports_at_once(root):
+    """The most exports running at once, from the order of export.log's lines."""
+    running = 0
+    most = 0
+    try:
+        with open(os.path.join(root, "export.log"), encoding="utf-8") as f:
+            for row in f:
+                running += 1 if row.startswith("start ") else -1
+                most = max(most, running)
+    except FileNotFoundError:
+        return None
+    return most
 
 
 def churn_ids():
@@ -202,10 +242,12 @@ class Daemon:
         self.proc = None
         self.port = None
         self.startup_s = None
+        self.began_wall = None
         self.drain = None
 
     def start(self, timeout=30):
         stderr = open(self.log_path, "ab")
+        self.began_wall = time.time()
         began = time.perf_counter()
         self.proc = subprocess.Popen(
             [self.exe, "--data-root=" + self.root, "--port=0", "--log-level=warn"],
@@ -287,6 +329,46 @@ class Daemon:
         return False
 
 
+def scan_async(api):
+    """POST /api/drivers/scan in async mode: the job id."""
+    status, body = api.json("POST", "/api/drivers/scan", headers={"Prefer": "respond-async"})
+    if status != 202:
+        raise RuntimeError("POST /api/drivers/scan answered %s: %r" % (status, body))
+    return body["jobId"]
+
+
+def job_ended(job):
+    return job is not None and job["status"] not in ("queued", "running")
+
+
+def wait_job(api, job_id, timeout):
+    """GET /api/jobs/<id> every JOB_POLL_S until it has ended: the job, and when it was seen
+    ended (perf_counter)."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        job = api.json("GET", "/api/jobs/" + job_id)[1]
+        now = time.perf_counter()
+        if job_ended(job):
+            return job, now
+        if now > deadline:
+            raise RuntimeError("job %s did not end in %.0f s" % (job_id, timeout))
+        time.sleep(JOB_POLL_S)
+
+
+def job_seconds(job):
+    """finishedAt - startedAt of a job (millisecond resolution), or None."""
+    if not job.get("startedAt") or not job.get("finishedAt"):
+        return None
+    return parse_ts(job["finishedAt"]) - parse_ts(job["startedAt"])
+
+
+def scan_failures(job, count):
+    """Drivers of a scan job that were not loaded: failures listed or not counted updated."""
+    listed = len(job.get("failures") or [])
+    updated = (job.get("result") or {}).get("updated", 0)
+    return max(listed, count - updated)
+
+
 class LagWatch:
     """The worst main-loop lag during a `with` block.
 
@@ -358,21 +440,30 @@ def run_wrk(port):
             "p99": latency("99%"), "errors": errors}
 
 
-def probe_main(port, rate, seconds):
+def probe_main(port, rate, seconds, until_eof=False):
     """Child process: GET /api/server/status at a fixed rate on one connection.
 
     A request that could not leave on time because the previous one was late is timed from
-    when it should have left, so a stall is not hidden (no coordinated omission).
+    when it should have left, so a stall is not hidden (no coordinated omission). With
+    until_eof it also stops when its stdin ends: the parent closes it when the work being
+    measured is over.
     """
     api = Api(port)
     interval = 1.0 / rate
     latencies = []
     errors = 0
+    stop = None
+    if until_eof:
+        stop = selectors.DefaultSelector()
+        stop.register(sys.stdin.fileno(), selectors.EVENT_READ)
     began = time.perf_counter()
     previous_done = began
     for i in range(int(rate * seconds)):
         scheduled = began + i * interval
-        sleep_until(scheduled)
+        if stop is None:
+            sleep_until(scheduled)
+        elif stop.select(max(0.0, scheduled - time.perf_counter())):
+            break
         sent = time.perf_counter()
         try:
             status, _ = api.request("GET", "/api/server/status")
@@ -389,14 +480,32 @@ def probe_main(port, rate, seconds):
     json.dump({"latencies": latencies, "errors": errors}, sys.stdout)
 
 
-def run_probe(port):
-    out = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "probe", str(port), str(PROBE_RATE),
-         str(PROBE_SECONDS)],
-        capture_output=True, text=True, timeout=PROBE_SECONDS + 60, check=True).stdout
+def run_probe(port, until=None):
+    """The paced probe for PROBE_SECONDS or, with until, for as long as until() (called here
+    while the probe runs) takes, at most PROBE_MAX_SECONDS."""
+    command = [sys.executable, os.path.abspath(__file__), "probe", str(port), str(PROBE_RATE)]
+    if until is None:
+        out = subprocess.run(command + [str(PROBE_SECONDS)], capture_output=True, text=True,
+                             timeout=PROBE_SECONDS + 60, check=True).stdout
+    else:
+        proc = subprocess.Popen(command + [str(PROBE_MAX_SECONDS), "until-eof"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            until()
+        finally:
+            # closing its stdin tells the probe to stop
+            try:
+                out = proc.communicate(timeout=60)[0]
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise
+        if proc.returncode != 0:
+            raise RuntimeError("the latency probe exited with %d" % proc.returncode)
     result = json.loads(out)
     return {"p50": percentile(result["latencies"], 50),
-            "p99": percentile(result["latencies"], 99), "errors": result["errors"]}
+            "p99": percentile(result["latencies"], 99), "errors": result["errors"],
+            "count": len(result["latencies"])}
 
 
 class Churn(threading.Thread):
@@ -626,6 +735,52 @@ def phase_idle_and_churn(daemon, result):
     daemon.wait_idle()
 
 
+def phase_scan_latency(daemon, args, result):
+    """The paced probe from the submission of a scan of SCAN_LOAD_DRIVERS slow drivers until
+    the job has ended."""
+    make_drivers(daemon.root, args.export_driver, SCAN_LOAD_DRIVERS, SCAN_LOAD_EXPORT_MS)
+    api = Api(daemon.port)
+    ended = {}
+
+    def until_scanned():
+        job_id = scan_async(api)
+        timeout = SCAN_LOAD_DRIVERS * SCAN_LOAD_EXPORT_MS / 1000.0 + 60
+        ended["job"] = wait_job(api, job_id, timeout)[0]
+
+    with LagWatch(daemon.port) as lag:
+        probe = run_probe(daemon.port, until_scanned)
+    api.close()
+    job = ended["job"]
+    result["scan_p50"] = probe["p50"]
+    result["scan_p99"] = probe["p99"]
+    result["scan_probe_requests"] = probe["count"]
+    result["probe_errors"] = result.get("probe_errors", 0) + probe["errors"]
+    result["scan_load_wall_s"] = job_seconds(job)
+    result["scan_load_serial_s"] = SCAN_LOAD_DRIVERS * SCAN_LOAD_EXPORT_MS / 1000.0
+    result["scan_load_failures"] = scan_failures(job, SCAN_LOAD_DRIVERS)
+    result["scan_load_at_once"] = most_exports_at_once(daemon.root)
+    result["lag_scan"] = lag.max_ms
+    result["lag_scan_load"] = lag.max_ms
+
+
+def phase_scan_wall(daemon, args, result):
+    """Wall time of a scan of each of SCAN_SIZES drivers, one at a time."""
+    api = Api(daemon.port)
+    for count in SCAN_SIZES:
+        make_drivers(daemon.root, args.export_driver, count, SCAN_EXPORT_MS)
+        with LagWatch(daemon.port) as lag:
+            began = time.perf_counter()
+            job_id = scan_async(api)
+            job, seen = wait_job(api, job_id, count * SCAN_EXPORT_MS / 1000.0 + 60)
+        wall = job_seconds(job)
+        result["scan%d_wall_s" % count] = wall if wall is not None else seen - began
+        result["scan%d_serial_s" % count] = count * SCAN_EXPORT_MS / 1000.0
+        result["scan%d_failures" % count] = scan_failures(job, count)
+        result["scan%d_at_once" % count] = most_exports_at_once(daemon.root)
+        result["lag_scan%d" % count] = lag.max_ms
+    api.close()
+
+
 def phase_start_latency(daemon, result):
     api = Api(daemon.port)
     hub = SseHub(daemon.port, 1)
@@ -706,9 +861,33 @@ def phase_fanout(daemon, result):
     daemon.wait_idle()
 
 
+def startup_services_scan(api, timeout):
+    """The start-up services.scan job (it loads the data root) once it has ended, or None.
+
+    The figure is the job's finishedAt, so the polling can be slow: requests every few ms
+    slowed the load on 2 cores (1,000 projects: ~90 ms instead of ~30 ms).
+    """
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        time.sleep(JOB_POLL_S)
+        jobs = api.json("GET", "/api/jobs?kind=services.scan")[1]["jobs"]
+        if jobs and job_ended(jobs[0]):
+            return jobs[0]
+    return None
+
+
 def phase_startup(exe, root, work, label, result):
     daemon = Daemon(exe, root, os.path.join(work, "stdiolinkd-%s.log" % label)).start()
     try:
+        api = Api(daemon.port)
+        job = startup_services_scan(api, 30)
+        api.close()
+        if job is not None and job["status"] == "succeeded":
+            # finishedAt is truncated to the millisecond: up to 1 ms low
+            loaded_s = parse_ts(job["finishedAt"]) - daemon.began_wall
+            result["loaded_%s_ms" % label] = loaded_s * 1000.0
+        else:
+            log("%s: the start-up services scan did not succeed in 30 s: %r" % (label, job))
         expected = len(os.listdir(os.path.join(root, "projects")))
         loaded = wait_for(
             lambda: daemon.status()["counts"]["projects"]["total"] >= expected, 30)
@@ -727,7 +906,10 @@ def one_run(args, work, n):
     root = os.path.join(work, "run-%d" % n)
     projects = {p: 60000 for p in churn_ids()}
     projects.update({p: 20 for p in fast_ids()})
-    make_root(root, args.fake_service, projects)
+    config = {}
+    if args.scan_parallelism is not None:
+        config["scanParallelism"] = args.scan_parallelism
+    make_root(root, args.fake_service, projects, config)
     result = {}
     daemon = Daemon(args.daemon, root, os.path.join(work, "stdiolinkd-run-%d.log" % n)).start()
     try:
@@ -736,10 +918,16 @@ def one_run(args, work, n):
         phase_status_throughput(daemon, result)
         log("run %d: API latency idle and during churn" % n)
         phase_idle_and_churn(daemon, result)
+        log("run %d: API latency during a scan of %d drivers (%d ms export)"
+            % (n, SCAN_LOAD_DRIVERS, SCAN_LOAD_EXPORT_MS))
+        phase_scan_latency(daemon, args, result)
         log("run %d: start to instance.started" % n)
         phase_start_latency(daemon, result)
         log("run %d: SSE fan-out" % n)
         phase_fanout(daemon, result)
+        log("run %d: driver scans of %s drivers (%d ms export)"
+            % (n, ", ".join(str(c) for c in SCAN_SIZES), SCAN_EXPORT_MS))
+        phase_scan_wall(daemon, args, result)
     finally:
         daemon.stop()
     log("run %d: start-up, empty and %d projects" % (n, MANY_PROJECTS))
@@ -817,6 +1005,39 @@ def machine_header(args, runs_wanted):
           % runs_wanted)
 
 
+def scan_parallelism(args):
+    """The exports a scan runs at once, and where that number comes from."""
+    if args.scan_parallelism:
+        return args.scan_parallelism, "scanParallelism in config.json"
+    # g_get_num_processors() counts the processors this process may run on
+    processors = len(os.sched_getaffinity(0))
+    return 2 * processors, "the daemon's default, twice its %d processors" % processors
+
+
+def report_scan(runs, key, count, export_s, parallelism):
+    head = "%d drivers (%g s): " % (count, export_s)
+    line(head + "wall time", runs, key + "_wall_s", "s")
+    text_line(head + "serial sum (%d x %g s)" % (count, export_s), fmt(count * export_s, "s", 2))
+    ratio(head + "ratio wall time / serial sum", runs, key + "_wall_s", key + "_serial_s")
+    text_line(head + "lower bound at parallelism %d" % parallelism,
+              fmt(math.ceil(count / parallelism) * export_s, "s", 2))
+    line(head + "exports at once, most seen", runs, key + "_at_once", "", 0)
+    line(head + "drivers not loaded, per run", runs, key + "_failures", "", 0)
+    line(head + "max main-loop lag", runs, "lag_" + key, "ms")
+
+
+def report_scans(runs, args):
+    parallelism, why = scan_parallelism(args)
+    print("Driver scans: POST /api/drivers/scan (Prefer: respond-async), export of N s per "
+          "driver; wall time is the job's startedAt to finishedAt")
+    text_line("parallelism", "%d (%s)" % (parallelism, why))
+    for count in SCAN_SIZES:
+        report_scan(runs, "scan%d" % count, count, SCAN_EXPORT_MS / 1000.0, parallelism)
+    # the scan the API p99 above was measured against
+    report_scan(runs, "scan_load", SCAN_LOAD_DRIVERS, SCAN_LOAD_EXPORT_MS / 1000.0,
+                parallelism)
+
+
 def report(runs, args, runs_wanted, seconds):
     machine_header(args, runs_wanted)
     print()
@@ -829,8 +1050,8 @@ def report(runs, args, runs_wanted, seconds):
     line("kernel listen-queue overflows, per run", runs, "wrk_overflows", "", 0)
     line("max main-loop lag", runs, "lag_wrk", "ms")
     print()
-    print("API p99: GET /api/server/status, %d req/s paced on one connection, %d s"
-          % (PROBE_RATE, PROBE_SECONDS))
+    print("API p99: GET /api/server/status, %d req/s paced on one connection, %d s "
+          "(during the scan: until its job ended)" % (PROBE_RATE, PROBE_SECONDS))
     line("idle p50", runs, "idle_p50", "ms")
     line("idle p99", runs, "idle_p99", "ms")
     line("during churn p50", runs, "churn_p50", "ms")
@@ -840,11 +1061,15 @@ def report(runs, args, runs_wanted, seconds):
     line("churn achieved: stops", runs, "churn_stops_per_s", "/s", 1)
     line("churn requests refused, per run", runs, "churn_refused", "", 0)
     line("probe errors, per run", runs, "probe_errors", "", 0)
-    text_line("during a scan of 50 drivers (2 s export)", NA_SCAN)
-    text_line("ratio scan p99 / idle p99", NA_SCAN)
+    scan_label = "during a scan of %d drivers (%g s export)" % (SCAN_LOAD_DRIVERS,
+                                                                 SCAN_LOAD_EXPORT_MS / 1000.0)
+    line(scan_label + " p50", runs, "scan_p50", "ms")
+    line(scan_label + " p99", runs, "scan_p99", "ms")
+    ratio("ratio scan p99 / idle p99", runs, "scan_p99", "idle_p99")
+    line("requests probed during the scan, per run", runs, "scan_probe_requests", "", 0)
     line("max main-loop lag, idle", runs, "lag_idle", "ms")
     line("max main-loop lag, churn", runs, "lag_churn", "ms")
-    text_line("max main-loop lag, scan", NA_SCAN)
+    line("max main-loop lag, scan", runs, "lag_scan", "ms")
     print()
     via = runs[0].get("start_via", "SSE") if runs else "SSE"
     print("POST /api/projects/<id>/start to instance.started (via %s), %d starts at %d/s"
@@ -854,11 +1079,16 @@ def report(runs, args, runs_wanted, seconds):
     line("starts refused or never started, per run", runs, "start_missing", "", 0)
     line("max main-loop lag", runs, "lag_start", "ms")
     print()
-    print("Start-up (process start to the \"listening\" line) and resident memory")
-    line("start-up, empty data root", runs, "startup_empty_ms", "ms", 1)
-    line("start-up, %d projects" % MANY_PROJECTS, runs, "startup_many_ms", "ms", 1)
+    print("Start-up (process start to the \"listening\" line, and to the start-up services "
+          "scan job's finishedAt: data root loaded) and resident memory")
+    line("to listening, empty data root", runs, "startup_empty_ms", "ms", 1)
+    line("to listening, %d projects" % MANY_PROJECTS, runs, "startup_many_ms", "ms", 1)
     ratio("ratio %d projects / empty" % MANY_PROJECTS, runs, "startup_many_ms",
           "startup_empty_ms")
+    line("to data root loaded, empty data root", runs, "loaded_empty_ms", "ms", 1)
+    line("to data root loaded, %d projects" % MANY_PROJECTS, runs, "loaded_many_ms", "ms", 1)
+    ratio("ratio %d projects / empty" % MANY_PROJECTS, runs, "loaded_many_ms",
+          "loaded_empty_ms")
     line("VmRSS, empty data root", runs, "rss_empty_mib", "MiB", 1)
     line("VmRSS, %d projects" % MANY_PROJECTS, runs, "rss_many_mib", "MiB", 1)
     ratio("ratio %d projects / empty" % MANY_PROJECTS, runs, "rss_many_mib", "rss_empty_mib")
@@ -881,10 +1111,7 @@ def report(runs, args, runs_wanted, seconds):
         line("daemon's events_dropped_total, per run", runs, "fan_dropped_metric", "", 0)
         line("max main-loop lag", runs, "lag_fanout", "ms")
     print()
-    print("Driver scans")
-    text_line("wall time, 10 / 50 / 200 drivers (1 s export)", NA_SCAN)
-    text_line("ratio to the serial sum", NA_SCAN)
-    text_line("max main-loop lag", NA_SCAN)
+    report_scans(runs, args)
     print()
     print("total run time: %.0f s" % seconds)
 
@@ -905,21 +1132,28 @@ def buildtype(build_dir):
 
 
 def main():
-    if len(sys.argv) == 5 and sys.argv[1] == "probe":
-        probe_main(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]))
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "probe":
+        probe_main(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]),
+                   sys.argv[5:] == ["until-eof"])
         return 0
 
     parser = argparse.ArgumentParser(description="Benchmark stdiolinkd (use bench/run).")
     parser.add_argument("--build-dir", required=True)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the temporary data roots")
+    parser.add_argument("--scan-parallelism", type=int, metavar="N",
+                        help="scanParallelism in the daemon's config.json (default: unset, "
+                             "the daemon then runs twice its processor count)")
     args = parser.parse_args()
     if not 1 <= args.runs <= 20:
         parser.error("--runs must be between 1 and 20")
+    if args.scan_parallelism is not None and not 0 <= args.scan_parallelism <= 1024:
+        parser.error("--scan-parallelism must be between 0 and 1024")
     args.daemon = os.path.join(args.build_dir, "stdiolinkd", "stdiolinkd")
     args.fake_service = os.path.join(args.build_dir, "tests", "sl-test-service")
+    args.export_driver = os.path.join(args.build_dir, "tests", "sl-test-export-driver")
     args.buildtype = buildtype(args.build_dir)
-    for path in (args.daemon, args.fake_service):
+    for path in (args.daemon, args.fake_service, args.export_driver):
         if not os.access(path, os.X_OK):
             parser.error("not built: " + path)
 
