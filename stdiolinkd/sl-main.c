@@ -26,6 +26,7 @@ typedef struct {
 	GSocket *listen_socket; /* from socket activation, or NULL */
 	int lock_fd;
 	GLogLevelFlags log_threshold;
+	gboolean journal; /* stderr is the journal's stream: send fields, not text */
 	gint64 lag_expected_us;
 	gint64 lag_max_us;
 	gboolean shutting_down;
@@ -93,7 +94,10 @@ field_value(const GLogField *fields, gsize n_fields, const char *key)
 	return NULL;
 }
 
-/* one readable line per message on stderr: `<ts> [I] text`, as the server log reads */
+/*
+ * Under systemd (JOURNAL_STREAM names our stderr) the journal gets the structured fields;
+ * otherwise one readable line per message on stderr: `<ts> [I] text`.
+ */
 static GLogWriterOutput
 log_writer_cb(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
@@ -103,8 +107,10 @@ log_writer_cb(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpo
 
 	if ((level & G_LOG_LEVEL_MASK) > daemon->log_threshold)
 		return G_LOG_WRITER_HANDLED;
-	if (g_log_writer_is_journald(fileno(stderr)))
-		return g_log_writer_journald(level, fields, n_fields, NULL);
+	/* a journal that cannot be reached must not swallow the message */
+	if (daemon->journal &&
+	    g_log_writer_journald(level, fields, n_fields, NULL) == G_LOG_WRITER_HANDLED)
+		return G_LOG_WRITER_HANDLED;
 	ts = stdiolink_now_iso8601(TRUE);
 	fprintf(stderr, "%s [%c] %s\n", ts, level_letter(level), message != NULL ? message : "");
 	fflush(stderr);
@@ -329,7 +335,9 @@ loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	SlDaemon *daemon = user_data;
 	g_autoptr(GError) error = NULL;
 
-	if (!stdiolink_engine_load_finish(daemon->engine, res, &error)) {
+	/* a shutdown during start-up cancels the scan; the shutdown finishes the daemon */
+	if (!stdiolink_engine_load_finish(daemon->engine, res, &error) &&
+	    !daemon->shutting_down) {
 		g_printerr(_("Error: %s\n"), error->message);
 		daemon->exit_code = EXIT_FAILURE_RUN;
 		g_main_loop_quit(daemon->loop);
@@ -529,6 +537,7 @@ main(int argc, char **argv)
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
+	daemon.journal = sl_systemd_stderr_is_journal();
 	g_log_set_writer_func(log_writer_cb, &daemon, NULL);
 
 	if (!parse_options(&argc, &argv, &error)) {

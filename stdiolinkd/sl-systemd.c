@@ -1,8 +1,10 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gunixsocketaddress.h>
@@ -126,4 +128,28 @@ sl_systemd_take_listen_socket(GError **error)
 	if (socket != NULL)
 		g_socket_set_blocking(socket, FALSE);
 	return socket;
+}
+
+/**
+ * sl_systemd_stderr_is_journal:
+ *
+ * systemd.exec(5): a service whose stderr goes to the journal gets `JOURNAL_STREAM` set to
+ * the device and inode numbers of that stream. When they name our stderr, messages can be
+ * sent to the journal with their fields instead of as text.
+ *
+ * Returns: whether stderr is the journal's stream
+ */
+gboolean
+sl_systemd_stderr_is_journal(void)
+{
+	const char *stream = g_getenv("JOURNAL_STREAM");
+	guint64 dev = 0, ino = 0;
+	struct stat st;
+
+	if (stream == NULL || sscanf(stream, "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, &dev,
+				     &ino) != 2)
+		return FALSE;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return FALSE;
+	return (guint64)st.st_dev == dev && (guint64)st.st_ino == ino;
 }

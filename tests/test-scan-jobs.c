@@ -364,6 +364,46 @@ test_changes_refused_while_loading(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+static gboolean
+pid_file_written(SlDaemonFixture *fx, gpointer name)
+{
+	return driver_file_exists(fx, name, "child-pid");
+}
+
+static GPid
+read_pid(SlDaemonFixture *fx, const char *name, const char *file)
+{
+	g_autofree char *path = g_build_filename(fx->root, "drivers", name, file, NULL);
+	g_autofree char *text = sl_test_read_file(path);
+
+	return (GPid)g_ascii_strtoll(text, NULL, 10);
+}
+
+/* SIGTERM while the start-up driver scan waits on an export: exit 0, no export left */
+static void
+test_sigterm_during_startup_scan(void)
+{
+	SlDaemonFixture fx;
+	GPid export_pid, child_pid;
+
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_write(&fx, "config.json", "{\"scanTimeoutMs\": 60000}");
+	add_driver(&fx, "stuck", "hang");
+	fx.no_wait_for_jobs = TRUE;
+	sl_daemon_fixture_start(&fx);
+	g_assert_true(sl_daemon_fixture_wait(&fx, pid_file_written, "stuck"));
+	export_pid = read_pid(&fx, "stuck", "pid");
+	child_pid = read_pid(&fx, "stuck", "child-pid");
+
+	sl_daemon_fixture_stop(&fx);
+	g_assert_false(sl_daemon_fixture_pid_alive(export_pid));
+	g_assert_false(sl_daemon_fixture_pid_alive(child_pid));
+
+	/* cancelled, so not quarantined either */
+	g_assert_true(driver_file_exists(&fx, "stuck", "behaviour"));
+	sl_daemon_fixture_clear(&fx);
+}
+
 /* ---- driver scans --------------------------------------------------------------------- */
 
 static gboolean
@@ -507,21 +547,6 @@ job_is_canceled(SlDaemonFixture *fx, gpointer id)
 	g_autoptr(JsonNode) job = get_job(fx, id);
 
 	return g_str_equal(member_string(job, "status"), "canceled");
-}
-
-static GPid
-read_pid(SlDaemonFixture *fx, const char *name, const char *file)
-{
-	g_autofree char *path = g_build_filename(fx->root, "drivers", name, file, NULL);
-	g_autofree char *text = sl_test_read_file(path);
-
-	return (GPid)g_ascii_strtoll(text, NULL, 10);
-}
-
-static gboolean
-pid_file_written(SlDaemonFixture *fx, gpointer name)
-{
-	return driver_file_exists(fx, name, "child-pid");
 }
 
 /* cancel kills the exports, answers the held request with 409 and commits nothing */
@@ -846,6 +871,8 @@ main(int argc, char **argv)
 			test_startup_listens_before_slow_drivers);
 	g_test_add_func("/scan-jobs/changes-refused-while-loading",
 			test_changes_refused_while_loading);
+	g_test_add_func("/scan-jobs/sigterm-during-startup-scan",
+			test_sigterm_during_startup_scan);
 	g_test_add_func("/scan-jobs/driver-scan-held-counters", test_driver_scan_held_counters);
 	g_test_add_func("/scan-jobs/failed-refresh-keeps-meta", test_failed_refresh_keeps_meta);
 	g_test_add_func("/scan-jobs/async-dedupe-conflict", test_async_dedupe_and_conflict);
