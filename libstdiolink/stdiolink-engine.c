@@ -129,8 +129,8 @@ stdiolink_engine_get_config(StdiolinkEngine *self)
  * @fresh: configuration read again from disk (command-line overrides applied)
  *
  * Takes the settings that can change while serving: log level, CORS origin, allowed hosts,
- * token file and the driver scan's timeout and parallelism. Address, port, paths and limits need a restart; a change to them is
- * logged and ignored.
+ * token file and the driver scan's timeout and parallelism. Address, port, paths and
+ * limits need a restart; a change to them is logged and ignored.
  */
 void
 stdiolink_engine_apply_reloaded_config(StdiolinkEngine *self, const StdiolinkServerConfig *fresh)

@@ -328,6 +328,7 @@ test_changes_refused_while_loading(void)
 	g_autoptr(JsonNode) created = NULL;
 	const char *manifest = "{\"manifestVersion\":\"1\",\"id\":\"late\",\"name\":\"Late\","
 			       "\"version\":\"1.0\",\"runtime\":\"exec\",\"entry\":\"run\"}";
+	const char *project = "{\"id\":\"p\",\"name\":\"P\",\"serviceId\":\"late\"}";
 	guint status = 0;
 	int fd;
 
@@ -341,9 +342,7 @@ test_changes_refused_while_loading(void)
 
 	url = g_strconcat(fx.base_url, "/api/projects", NULL);
 	msg = soup_message_new("POST", url);
-	refused = sl_daemon_fixture_request_full(&fx, msg,
-						 "{\"id\":\"p\",\"name\":\"P\",\"serviceId\":\"late\"}",
-						 &status);
+	refused = sl_daemon_fixture_request_full(&fx, msg, project, &status);
 	g_assert_cmpuint(status, ==, 503);
 	sl_daemon_fixture_assert_error(refused, "unavailable",
 				       "the daemon is still loading its data root");
@@ -358,8 +357,7 @@ test_changes_refused_while_loading(void)
 	g_assert_cmpint(write(fd, manifest, strlen(manifest)), ==, (gssize)strlen(manifest));
 	g_assert_cmpint(close(fd), ==, 0);
 	sl_daemon_fixture_wait_for_jobs(&fx);
-	created = request_ok(&fx, "POST", "/api/projects",
-			     "{\"id\":\"p\",\"name\":\"P\",\"serviceId\":\"late\"}", 201);
+	created = request_ok(&fx, "POST", "/api/projects", project, 201);
 	sl_daemon_fixture_stop(&fx);
 	sl_daemon_fixture_clear(&fx);
 }
