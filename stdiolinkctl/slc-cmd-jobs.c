@@ -107,27 +107,10 @@ render_drivers_scan(SlcTable *fields, JsonNode *result)
 	slc_fields_add_json(fields, _("Skipped (.failed)"), result, "skippedFailed");
 }
 
-static char *
-join_strings(JsonArray *array)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-
-	for (guint i = 0; array != NULL && i < json_array_get_length(array); i++) {
-		JsonNode *node = json_array_get_element(array, i);
-
-		if (!stdiolink_json_node_is_string(node))
-			continue;
-		if (out->len > 0)
-			g_string_append(out, ", ");
-		g_string_append(out, json_node_get_string(node));
-	}
-	return g_strdup(out->len > 0 ? out->str : "-");
-}
-
 static void
 render_services_scan(SlcTable *fields, JsonNode *result)
 {
-	g_autofree char *invalid = join_strings(slc_json_get_array(result, "invalidProjects"));
+	g_autofree char *invalid = slc_json_display_strings(result, "invalidProjects");
 
 	slc_fields_add_json(fields, _("Folders scanned"), result, "scannedDirs");
 	slc_fields_add_json(fields, _("Services loaded"), result, "loadedServices");

@@ -62,23 +62,6 @@ slc_cmd_services_list(SlcContext *ctx, SlcArgs *args, GError **error)
 	return slc_context_show(ctx, "/api/services", render_services_list, error);
 }
 
-static char *
-join_strings(JsonArray *array)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-
-	for (guint i = 0; array != NULL && i < json_array_get_length(array); i++) {
-		JsonNode *node = json_array_get_element(array, i);
-
-		if (!stdiolink_json_node_is_string(node))
-			continue;
-		if (out->len > 0)
-			g_string_append(out, ", ");
-		g_string_append(out, json_node_get_string(node));
-	}
-	return g_strdup(out->len > 0 ? out->str : "-");
-}
-
 /* one row per field; nested fields (of objects and of array items) indented below */
 static void
 add_field_rows(SlcTable *table, JsonArray *fields, guint depth)
@@ -108,7 +91,7 @@ render_service(SlcContext *ctx, JsonNode *root)
 {
 	g_autoptr(SlcTable) fields = slc_table_new(2);
 	g_autoptr(SlcTable) schema = slc_table_new(5);
-	g_autofree char *projects = join_strings(slc_json_get_array(root, "projects"));
+	g_autofree char *projects = slc_json_display_strings(root, "projects");
 	const char *description = slc_json_get_string(root, "manifest.description");
 	const char *author = slc_json_get_string(root, "manifest.author");
 

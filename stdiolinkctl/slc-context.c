@@ -483,6 +483,32 @@ slc_json_display(JsonNode *root, const char *path)
 }
 
 /**
+ * slc_json_display_strings:
+ * @root: (nullable): a node
+ * @path: see slc_json_lookup()
+ *
+ * Returns: (transfer full): the strings of the array at @path joined with `, ` (other
+ * items skipped), or `-` when there are none
+ */
+char *
+slc_json_display_strings(JsonNode *root, const char *path)
+{
+	JsonArray *array = slc_json_get_array(root, path);
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	for (guint i = 0; array != NULL && i < json_array_get_length(array); i++) {
+		JsonNode *node = json_array_get_element(array, i);
+
+		if (!stdiolink_json_node_is_string(node))
+			continue;
+		if (out->len > 0)
+			g_string_append(out, ", ");
+		g_string_append(out, json_node_get_string(node));
+	}
+	return g_strdup(out->len > 0 ? out->str : "-");
+}
+
+/**
  * slc_status_style:
  * @status: (nullable): a status as the API spells it
  *

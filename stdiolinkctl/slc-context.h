@@ -133,6 +133,7 @@ JsonNode *slc_json_lookup(JsonNode *root, const char *path);
 const char *slc_json_get_string(JsonNode *root, const char *path);
 JsonArray *slc_json_get_array(JsonNode *root, const char *path);
 char *slc_json_display(JsonNode *root, const char *path);
+char *slc_json_display_strings(JsonNode *root, const char *path);
 SlcStyle slc_status_style(const char *status);
 void slc_fields_add(SlcTable *fields, const char *label, const char *value, SlcStyle style);
 void slc_fields_add_status(SlcTable *fields,

@@ -3,73 +3,12 @@
 #include <string.h>
 
 #include "sl-daemon-fixture.h"
+#include "sl-test-cli.h"
 
 /*
  * stdiolinkctl against a real stdiolinkd: the commands a user runs in the README tour, with
  * their exit codes, and --json printing exactly what the API answers.
  */
-
-typedef struct {
-	int status;
-	char *out;
-	char *err;
-} CliResult;
-
-static void
-cli_result_clear(CliResult *r)
-{
-	g_clear_pointer(&r->out, g_free);
-	g_clear_pointer(&r->err, g_free);
-}
-
-static void
-run_cli_with_env(SlDaemonFixture *fx, char **envp, CliResult *r, const char *first, va_list ap)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	g_autoptr(GError) error = NULL;
-
-	g_ptr_array_add(argv, (gpointer)g_getenv("STDIOLINKCTL"));
-	g_ptr_array_add(argv, "--url");
-	g_ptr_array_add(argv, fx->base_url);
-	for (const char *arg = first; arg != NULL; arg = va_arg(ap, const char *))
-		g_ptr_array_add(argv, (gpointer)arg);
-	g_ptr_array_add(argv, NULL);
-
-	g_spawn_sync(NULL, (char **)argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL, &r->out,
-		     &r->err, &r->status, &error);
-	g_assert_no_error(error);
-}
-
-static void
-run_cli(SlDaemonFixture *fx, CliResult *r, const char *first, ...)
-{
-	va_list ap;
-
-	va_start(ap, first);
-	run_cli_with_env(fx, NULL, r, first, ap);
-	va_end(ap);
-}
-
-static void
-run_cli_env(SlDaemonFixture *fx, char **envp, CliResult *r, const char *first, ...)
-{
-	va_list ap;
-
-	va_start(ap, first);
-	run_cli_with_env(fx, envp, r, first, ap);
-	va_end(ap);
-}
-
-static int
-exit_code(const CliResult *r)
-{
-	g_autoptr(GError) error = NULL;
-
-	if (g_spawn_check_wait_status(r->status, &error))
-		return 0;
-	g_assert_true(g_error_matches(error, G_SPAWN_EXIT_ERROR, error->code));
-	return error->code;
-}
 
 static const char *test_schema =
     "{\"sleepMs\":{\"type\":\"int\",\"default\":0},"
@@ -90,13 +29,13 @@ setup(SlDaemonFixture *fx)
 static gboolean
 worker_running_cb(SlDaemonFixture *fx, gpointer data)
 {
-	CliResult r = {0};
+	SlCliResult r = {0};
 	gboolean running;
 
-	run_cli(fx, &r, "instances", "list", NULL);
-	running = exit_code(&r) == 0 && strstr(r.out, "worker") != NULL &&
+	sl_cli_run(fx, &r, "instances", "list", NULL);
+	running = r.status == 0 && strstr(r.out, "worker") != NULL &&
 		  strstr(r.out, "running") != NULL;
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 	return running;
 }
 
@@ -114,48 +53,48 @@ static void
 test_tour_func(void)
 {
 	SlDaemonFixture fx;
-	CliResult r = {0};
+	SlCliResult r = {0};
 
 	setup(&fx);
 
-	run_cli(&fx, &r, "status", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "status", NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, PACKAGE_VERSION));
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 
-	run_cli(&fx, &r, "projects", "list", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "projects", "list", NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "worker"));
 	g_assert_nonnull(strstr(r.out, "invalid"));
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 
-	run_cli(&fx, &r, "projects", "show", "broken", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "projects", "show", "broken", NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "port: value 70000 > max 65535"));
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 
-	run_cli(&fx, &r, "projects", "start", "worker", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "projects", "start", "worker", NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "inst_"));
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 
 	g_assert_true(sl_daemon_fixture_wait(&fx, worker_running_cb, NULL));
 	g_assert_true(sl_daemon_fixture_wait(&fx, log_grows_cb, NULL));
 
 	/* the server says no: exit 1, the reason on stderr */
-	run_cli(&fx, &r, "projects", "start", "worker", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
+	sl_cli_run(&fx, &r, "projects", "start", "worker", NULL);
+	g_assert_cmpint(r.status, ==, 1);
 	g_assert_nonnull(strstr(r.err, "already running"));
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 
-	run_cli(&fx, &r, "projects", "start", "broken", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
+	sl_cli_run(&fx, &r, "projects", "start", "broken", NULL);
+	g_assert_cmpint(r.status, ==, 1);
 	g_assert_nonnull(strstr(r.err, "project invalid"));
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 
-	run_cli(&fx, &r, "projects", "stop", "worker", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
-	cli_result_clear(&r);
+	sl_cli_run(&fx, &r, "projects", "stop", "worker", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	sl_cli_result_clear(&r);
 
 	sl_daemon_fixture_clear(&fx);
 }
@@ -173,7 +112,7 @@ test_json_verbatim_func(void)
 
 	setup(&fx);
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		CliResult r = {0};
+		SlCliResult r = {0};
 		guint status = 0;
 		g_autoptr(JsonNode) api = NULL;
 		g_autoptr(JsonNode) cli = NULL;
@@ -181,15 +120,15 @@ test_json_verbatim_func(void)
 		g_autofree char *cli_text = NULL;
 		const char *id = g_str_equal(cases[i][1], "show") ? "broken" : NULL;
 
-		run_cli(&fx, &r, "--json", cases[i][0], cases[i][1], id, NULL);
-		g_assert_cmpint(exit_code(&r), ==, 0);
+		sl_cli_run(&fx, &r, "--json", cases[i][0], cases[i][1], id, NULL);
+		g_assert_cmpint(r.status, ==, 0);
 		cli = stdiolink_json_parse(r.out, -1, NULL);
 		g_assert_nonnull(cli);
 		api = sl_daemon_fixture_request(&fx, "GET", cases[i][2], NULL, &status);
 		api_text = stdiolink_json_to_string(api, STDIOLINK_JSON_COMPACT);
 		cli_text = stdiolink_json_to_string(cli, STDIOLINK_JSON_COMPACT);
 		g_assert_cmpstr(cli_text, ==, api_text);
-		cli_result_clear(&r);
+		sl_cli_result_clear(&r);
 	}
 	sl_daemon_fixture_clear(&fx);
 }
@@ -199,15 +138,15 @@ static void
 test_unreachable_func(void)
 {
 	SlDaemonFixture fx;
-	CliResult r = {0};
+	SlCliResult r = {0};
 
 	setup(&fx);
 	sl_daemon_fixture_stop(&fx);
-	run_cli(&fx, &r, "--json", "status", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 3);
+	sl_cli_run(&fx, &r, "--json", "status", NULL);
+	g_assert_cmpint(r.status, ==, 3);
 	g_assert_cmpstr(r.out, ==, "");
 	g_assert_cmpstr(r.err, !=, "");
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 	sl_daemon_fixture_clear(&fx);
 }
 
@@ -216,10 +155,10 @@ static void
 test_token_func(void)
 {
 	SlDaemonFixture fx;
-	CliResult r = {0};
+	SlCliResult r = {0};
 	g_autofree char *token_file = NULL;
-	g_auto(GStrv) with_env = g_environ_setenv(g_get_environ(), "STDIOLINK_TOKEN", "k3y", TRUE);
-	g_auto(GStrv) without_env = g_environ_unsetenv(g_get_environ(), "STDIOLINK_TOKEN");
+	const char *const with_env[] = {"STDIOLINK_TOKEN=k3y", NULL};
+	const char *const without_env[] = {"STDIOLINK_TOKEN", NULL};
 
 	sl_daemon_fixture_init(&fx);
 	sl_daemon_fixture_write(&fx, "token.txt", "k3y\n");
@@ -227,18 +166,18 @@ test_token_func(void)
 	sl_daemon_fixture_start(&fx);
 	token_file = sl_daemon_fixture_path(&fx, "token.txt");
 
-	run_cli_env(&fx, without_env, &r, "status", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
+	sl_cli_run_env(&fx, &r, without_env, "status", NULL);
+	g_assert_cmpint(r.status, ==, 1);
 	g_assert_nonnull(strstr(r.err, "an API token is required"));
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 
-	run_cli_env(&fx, without_env, &r, "--token-file", token_file, "status", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
-	cli_result_clear(&r);
+	sl_cli_run_env(&fx, &r, without_env, "--token-file", token_file, "status", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	sl_cli_result_clear(&r);
 
-	run_cli_env(&fx, with_env, &r, "projects", "list", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
-	cli_result_clear(&r);
+	sl_cli_run_env(&fx, &r, with_env, "projects", "list", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	sl_cli_result_clear(&r);
 	sl_daemon_fixture_clear(&fx);
 }
 

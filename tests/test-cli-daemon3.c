@@ -3,9 +3,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "sl-daemon-fixture.h"
+#include "sl-test-cli.h"
 #include "sl-test-utils.h"
 
 /*
@@ -14,57 +14,14 @@
  * (not "project not found"); those tests are skipped rather than failed.
  */
 
-typedef struct {
-	int status;
-	char *out;
-	char *err;
-} CliResult;
+/* plain text, whatever the terminal: the tests compare it */
+static const char *const no_colour[] = {"NO_COLOR=1", NULL};
 
-static void
-cli_result_clear(CliResult *r)
-{
-	g_clear_pointer(&r->out, g_free);
-	g_clear_pointer(&r->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliResult, cli_result_clear)
-
-static GPtrArray *
-cli_argv(SlDaemonFixture *fx, const char *const *args)
-{
-	GPtrArray *argv = g_ptr_array_new();
-
-	g_ptr_array_add(argv, (gpointer)g_getenv("STDIOLINKCTL"));
-	g_ptr_array_add(argv, "--url");
-	g_ptr_array_add(argv, fx->base_url);
-	for (guint i = 0; args[i] != NULL; i++)
-		g_ptr_array_add(argv, (gpointer)args[i]);
-	g_ptr_array_add(argv, NULL);
-	return argv;
-}
-
-/* a blocking run is fine here: the daemon is another process */
-static void
-run_cli_argv(SlDaemonFixture *fx, CliResult *r, const char *const *args)
-{
-	g_autoptr(GPtrArray) argv = cli_argv(fx, args);
-	g_autoptr(GError) error = NULL;
-	g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "NO_COLOR", "1", TRUE);
-	int wait_status = 0;
-
-	cli_result_clear(r);
-	g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &r->out,
-		     &r->err, &wait_status, &error);
-	g_assert_no_error(error);
-	g_assert_true(WIFEXITED(wait_status));
-	r->status = WEXITSTATUS(wait_status);
-}
-
-#define RUN_CLI(fx, r, ...) run_cli_argv((fx), (r), (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_CLI(fx, r, ...) sl_cli_run_env((fx), (r), no_colour, __VA_ARGS__, NULL)
 
 /* the daemon has no such route yet: skip, so that the suite stays green meanwhile */
 static gboolean
-route_missing(CliResult *r, const char *what)
+route_missing(SlCliResult *r, const char *what)
 {
 	g_autofree char *message = NULL;
 
@@ -76,7 +33,7 @@ route_missing(CliResult *r, const char *what)
 }
 
 static void
-assert_success(CliResult *r)
+assert_success(SlCliResult *r)
 {
 	if (r->status != 0)
 		g_test_message("exit %d, stderr: %s", r->status, r->err);
@@ -135,7 +92,7 @@ static void
 test_create_flags_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) node = NULL;
 	g_autofree char *config_path = NULL;
 	JsonObject *project;
@@ -186,7 +143,7 @@ static void
 test_create_file_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) node = NULL;
 	g_autoptr(JsonNode) answer = NULL;
 	g_autofree char *dir = sl_test_make_tmp_dir("stdiolinkctl-XXXXXX");
@@ -223,7 +180,7 @@ static void
 test_update_keeps_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autofree char *dir = sl_test_make_tmp_dir("stdiolinkctl-XXXXXX");
 	g_autofree char *file = g_build_filename(dir, "keep.json", NULL);
 
@@ -292,7 +249,7 @@ static void
 test_delete_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autofree char *dir = NULL;
 	g_autoptr(JsonNode) node = NULL;
 	guint status = 0;
@@ -320,7 +277,7 @@ static void
 test_enable_disable_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 
 	setup(&fx);
 	RUN_CLI(&fx, &r, "projects", "disable", "keep");
@@ -360,7 +317,7 @@ static void
 test_reload_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 
 	setup(&fx);
 
@@ -395,7 +352,7 @@ static void
 test_runtime_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) answer = NULL;
 
 	setup(&fx);
@@ -458,7 +415,7 @@ log_has_cb(SlDaemonFixture *fx, gpointer data)
 static void
 talk(SlDaemonFixture *fx, guint n)
 {
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 
 	RUN_CLI(fx, &r, "projects", "start", "talker");
 	assert_success(&r);
@@ -469,7 +426,7 @@ static void
 test_logs_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_auto(GStrv) lines = NULL;
 
 	setup(&fx);
@@ -532,7 +489,7 @@ cli_process_start(SlDaemonFixture *fx, CliProcess *p, const char *const *args)
 {
 	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
 	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_autoptr(GPtrArray) argv = cli_argv(fx, args);
+	g_autoptr(GPtrArray) argv = sl_cli_argv(fx, args);
 	g_autoptr(GError) error = NULL;
 
 	g_subprocess_launcher_setenv(launcher, "NO_COLOR", "1", TRUE);
@@ -582,7 +539,7 @@ static void
 test_logs_follow_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_auto(CliProcess) p = {NULL};
 	g_autofree char *rest = NULL;
 
@@ -651,7 +608,7 @@ assert_event(CliProcess *p, const char *text, gboolean at_end)
 static char *
 start_talker(SlDaemonFixture *fx)
 {
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) answer = NULL;
 
 	RUN_CLI(fx, &r, "--json", "projects", "start", "talker");
@@ -711,7 +668,7 @@ test_events_json_func(void)
 
 	/* another project's events are left out */
 	{
-		g_auto(CliResult) r = {0};
+		g_auto(SlCliResult) r = {0};
 
 		RUN_CLI(&fx, &r, "projects", "start", "keep");
 		assert_success(&r);
@@ -788,7 +745,7 @@ static void
 test_processes_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) answer = NULL;
 	g_autofree char *child_file = NULL;
 	g_autofree char *params = NULL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sl-daemon-fixture.h"
+#include "sl-test-cli.h"
 #include "sl-test-utils.h"
 
 /*
@@ -20,76 +21,6 @@
  */
 
 #define N_DRIVERS 3
-
-typedef struct {
-	int status;
-	char *out;
-	char *err;
-} CliResult;
-
-static void
-cli_result_clear(CliResult *r)
-{
-	g_clear_pointer(&r->out, g_free);
-	g_clear_pointer(&r->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliResult, cli_result_clear)
-
-static GPtrArray *
-cli_argv(SlDaemonFixture *fx, const char *first, va_list ap)
-{
-	GPtrArray *argv = g_ptr_array_new();
-
-	g_ptr_array_add(argv, (gpointer)g_getenv("STDIOLINKCTL"));
-	g_ptr_array_add(argv, "--url");
-	g_ptr_array_add(argv, fx->base_url);
-	for (const char *arg = first; arg != NULL; arg = va_arg(ap, const char *))
-		g_ptr_array_add(argv, (gpointer)arg);
-	g_ptr_array_add(argv, NULL);
-	return argv;
-}
-
-/* runs stdiolinkctl --url <daemon> ARGS... with stdout and stderr captured */
-static void
-run_cli(SlDaemonFixture *fx, CliResult *r, const char *first, ...)
-{
-	g_autoptr(GPtrArray) argv = NULL;
-	g_autoptr(GError) error = NULL;
-	va_list ap;
-
-	va_start(ap, first);
-	argv = cli_argv(fx, first, ap);
-	va_end(ap);
-
-	cli_result_clear(r);
-	g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r->out,
-		     &r->err, &r->status, &error);
-	g_assert_no_error(error);
-}
-
-static int
-exit_code(const CliResult *r)
-{
-	g_autoptr(GError) error = NULL;
-
-	if (g_spawn_check_wait_status(r->status, &error))
-		return 0;
-	g_assert_true(g_error_matches(error, G_SPAWN_EXIT_ERROR, error->code));
-	return error->code;
-}
-
-static JsonNode *
-parse_output(const CliResult *r)
-{
-	g_autoptr(GError) error = NULL;
-	JsonNode *node = stdiolink_json_parse(r->out, -1, &error);
-
-	g_assert_no_error(error);
-	g_assert_nonnull(node);
-	g_assert_true(JSON_NODE_HOLDS_OBJECT(node));
-	return node;
-}
 
 static char *
 compact(JsonNode *node)
@@ -185,10 +116,10 @@ newest_job_id(SlDaemonFixture *fx, const char *kind)
 static char *
 submit_no_wait(SlDaemonFixture *fx, const char *noun, const char *option)
 {
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 
-	run_cli(fx, &r, noun, "scan", "--no-wait", option, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(fx, &r, noun, "scan", "--no-wait", option, NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_cmpuint(strlen(r.out), ==, 17);
 	g_assert_cmpint(r.out[16], ==, '\n');
 	return g_strndup(r.out, 16);
@@ -199,7 +130,7 @@ static void
 test_drivers_scan_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) cli = NULL;
 	g_autoptr(JsonNode) job = NULL;
 	g_autofree char *id = NULL;
@@ -212,8 +143,8 @@ test_drivers_scan_func(void)
 	add_broken_driver(&fx, "broken");
 
 	/* human: aligned labels, the counters, the folder that failed; no bar off a TTY */
-	run_cli(&fx, &r, "drivers", "scan", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "drivers", "scan", NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "Folders scanned:    4\n"));
 	g_assert_nonnull(strstr(r.out, "Drivers loaded:     3\n"));
 	g_assert_nonnull(strstr(r.out, "Newly failed:       1\n"));
@@ -225,10 +156,10 @@ test_drivers_scan_func(void)
 	g_assert_true(g_file_test(failed_dir, G_FILE_TEST_IS_DIR));
 
 	/* --json: exactly the job's result, as the API has it */
-	run_cli(&fx, &r, "--json", "drivers", "scan", "--no-refresh", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "--json", "drivers", "scan", "--no-refresh", NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_cmpstr(r.err, ==, "");
-	cli = parse_output(&r);
+	cli = sl_cli_parse_json(&r);
 	id = newest_job_id(&fx, "drivers.scan");
 	job = api_job(&fx, id);
 	api_text = compact(json_object_get_member(json_node_get_object(job), "result"));
@@ -251,7 +182,7 @@ static void
 test_no_wait_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) shown = NULL;
 	g_autoptr(JsonNode) listed = NULL;
 	g_autoptr(JsonNode) accepted = NULL;
@@ -263,47 +194,47 @@ test_no_wait_func(void)
 	id = submit_no_wait(&fx, "drivers", NULL);
 
 	/* the same request while it runs gives the same job; --json prints the 202 body */
-	run_cli(&fx, &r, "--json", "drivers", "scan", "--no-wait", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
-	accepted = parse_output(&r);
+	sl_cli_run(&fx, &r, "--json", "drivers", "scan", "--no-wait", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	accepted = sl_cli_parse_json(&r);
 	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(accepted), "jobId"),
 			==, id);
 	g_assert_nonnull(json_object_get_string_member(json_node_get_object(accepted),
 						       "status"));
 
-	run_cli(&fx, &r, "jobs", "show", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "jobs", "show", id, NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, id));
 	g_assert_nonnull(strstr(r.out, "drivers.scan"));
 	g_assert_nonnull(strstr(r.out, "refreshMeta=true"));
 
-	run_cli(&fx, &r, "--json", "jobs", "show", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
-	shown = parse_output(&r);
+	sl_cli_run(&fx, &r, "--json", "jobs", "show", id, NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	shown = sl_cli_parse_json(&r);
 	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(shown), "id"), ==, id);
 
 	/* the table names it; another kind does not */
-	run_cli(&fx, &r, "jobs", "list", "--kind", "drivers.scan", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "jobs", "list", "--kind", "drivers.scan", NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_true(g_str_has_prefix(r.out, "ID "));
 	g_assert_nonnull(strstr(r.out, "PROGRESS"));
 	g_assert_nonnull(strstr(r.out, id));
-	run_cli(&fx, &r, "jobs", "list", "--kind", "services.scan", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "jobs", "list", "--kind", "services.scan", NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_null(strstr(r.out, id));
 	g_assert_nonnull(strstr(r.out, "services.scan"));
 
 	/* --json: the API's list object */
-	run_cli(&fx, &r, "--json", "jobs", "list", "--kind", "drivers.scan", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
-	listed = parse_output(&r);
+	sl_cli_run(&fx, &r, "--json", "jobs", "list", "--kind", "drivers.scan", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	listed = sl_cli_parse_json(&r);
 	jobs = json_object_get_array_member(json_node_get_object(listed), "jobs");
 	g_assert_cmpuint(json_array_get_length(jobs), ==, 2); /* start-up scan, ours */
 	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(jobs, 1),
 						      "id"), ==, id);
 
-	run_cli(&fx, &r, "jobs", "cancel", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "jobs", "cancel", id, NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	sl_daemon_fixture_wait_for_jobs(&fx);
 	sl_daemon_fixture_clear(&fx);
 }
@@ -313,7 +244,7 @@ static void
 test_wait_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) job = NULL;
 	g_autofree char *id = NULL;
 	g_autofree char *done = g_strdup_printf("%u/%u", N_DRIVERS, N_DRIVERS);
@@ -322,17 +253,17 @@ test_wait_func(void)
 	set_delay(&fx, "1");
 	id = submit_no_wait(&fx, "drivers", NULL);
 
-	run_cli(&fx, &r, "jobs", "wait", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "jobs", "wait", id, NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "succeeded"));
 	g_assert_nonnull(strstr(r.out, done));
 	g_assert_nonnull(strstr(r.out, "Result:"));
 	g_assert_nonnull(strstr(r.out, "Drivers loaded:"));
 
 	/* once over, --json prints the job object */
-	run_cli(&fx, &r, "--json", "jobs", "wait", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
-	job = parse_output(&r);
+	sl_cli_run(&fx, &r, "--json", "jobs", "wait", id, NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	job = sl_cli_parse_json(&r);
 	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(job), "status"), ==,
 			"succeeded");
 
@@ -344,7 +275,7 @@ static void
 test_cancel_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) job = NULL;
 	g_autofree char *id = NULL;
 
@@ -352,24 +283,24 @@ test_cancel_func(void)
 	set_delay(&fx, "2");
 	id = submit_no_wait(&fx, "drivers", NULL);
 
-	run_cli(&fx, &r, "jobs", "cancel", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "jobs", "cancel", id, NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, id));
 
-	run_cli(&fx, &r, "jobs", "wait", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 4);
+	sl_cli_run(&fx, &r, "jobs", "wait", id, NULL);
+	g_assert_cmpint(r.status, ==, 4);
 	g_assert_nonnull(strstr(r.out, "canceled"));
 	g_assert_nonnull(strstr(r.err, "was canceled"));
 
 	/* --json: still the job object, and still 4 */
-	run_cli(&fx, &r, "--json", "jobs", "wait", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 4);
-	job = parse_output(&r);
+	sl_cli_run(&fx, &r, "--json", "jobs", "wait", id, NULL);
+	g_assert_cmpint(r.status, ==, 4);
+	job = sl_cli_parse_json(&r);
 	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(job), "status"), ==,
 			"canceled");
 
-	run_cli(&fx, &r, "jobs", "cancel", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
+	sl_cli_run(&fx, &r, "jobs", "cancel", id, NULL);
+	g_assert_cmpint(r.status, ==, 1);
 	g_assert_nonnull(strstr(r.err, "already finished"));
 
 	sl_daemon_fixture_clear(&fx);
@@ -394,7 +325,7 @@ static void
 test_scan_canceled_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(GSubprocess) cli = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonNode) answer = NULL;
@@ -420,7 +351,7 @@ test_scan_canceled_func(void)
 	g_assert_no_error(error);
 	g_assert_true(g_subprocess_get_if_exited(cli));
 	g_assert_cmpint(g_subprocess_get_exit_status(cli), ==, 4);
-	job = parse_output(&r);
+	job = sl_cli_parse_json(&r);
 	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(job), "id"), ==, id);
 	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(job), "status"), ==,
 			"canceled");
@@ -437,14 +368,14 @@ test_services_scan_func(void)
 	    "unchanged", "revalidatedProjects", "becameValid", "becameInvalid", "remainedInvalid",
 	};
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) result = NULL;
 	JsonObject *object;
 
 	setup(&fx);
-	run_cli(&fx, &r, "--json", "services", "scan", "--stop-invalid", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
-	result = parse_output(&r);
+	sl_cli_run(&fx, &r, "--json", "services", "scan", "--stop-invalid", NULL);
+	g_assert_cmpint(r.status, ==, 0);
+	result = sl_cli_parse_json(&r);
 	object = json_node_get_object(result);
 	for (guint i = 0; i < G_N_ELEMENTS(counters); i++) {
 		g_assert_true(json_object_has_member(object, counters[i]));
@@ -457,14 +388,14 @@ test_services_scan_func(void)
 	g_assert_nonnull(json_object_get_array_member(object, "invalidProjects"));
 
 	/* the options reach the job's parameters */
-	run_cli(&fx, &r, "services", "scan", "--no-revalidate", "--no-restart-scheduling",
-		NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "services", "scan", "--no-revalidate", "--no-restart-scheduling",
+		   NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "Services loaded:"));
 	g_assert_nonnull(strstr(r.out, "Scheduling restarted:  no\n"));
 
-	run_cli(&fx, &r, "jobs", "list", "--kind", "services.scan", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "jobs", "list", "--kind", "services.scan", NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "succeeded"));
 
 	sl_daemon_fixture_clear(&fx);
@@ -475,7 +406,7 @@ static void
 test_conflict_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 	g_autoptr(JsonNode) body = NULL;
 	g_autofree char *id = NULL;
 	JsonObject *object;
@@ -484,22 +415,22 @@ test_conflict_func(void)
 	set_delay(&fx, "2");
 	id = submit_no_wait(&fx, "drivers", NULL);
 
-	run_cli(&fx, &r, "drivers", "scan", "--no-refresh", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
+	sl_cli_run(&fx, &r, "drivers", "scan", "--no-refresh", NULL);
+	g_assert_cmpint(r.status, ==, 1);
 	g_assert_cmpstr(r.out, ==, "");
 	g_assert_nonnull(strstr(r.err, id));
 	g_assert_nonnull(strstr(r.err, "jobs wait"));
 
 	/* --json: the daemon's error body */
-	run_cli(&fx, &r, "--json", "drivers", "scan", "--no-refresh", "--no-wait", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
-	body = parse_output(&r);
+	sl_cli_run(&fx, &r, "--json", "drivers", "scan", "--no-refresh", "--no-wait", NULL);
+	g_assert_cmpint(r.status, ==, 1);
+	body = sl_cli_parse_json(&r);
 	object = json_node_get_object(body);
 	g_assert_cmpstr(json_object_get_string_member(object, "code"), ==, "job_conflict");
 	g_assert_cmpstr(json_object_get_string_member(object, "jobId"), ==, id);
 
-	run_cli(&fx, &r, "jobs", "cancel", id, NULL);
-	g_assert_cmpint(exit_code(&r), ==, 0);
+	sl_cli_run(&fx, &r, "jobs", "cancel", id, NULL);
+	g_assert_cmpint(r.status, ==, 0);
 	sl_daemon_fixture_wait_for_jobs(&fx);
 	sl_daemon_fixture_clear(&fx);
 }
@@ -509,37 +440,37 @@ static void
 test_errors_func(void)
 {
 	SlDaemonFixture fx;
-	g_auto(CliResult) r = {0};
+	g_auto(SlCliResult) r = {0};
 
 	setup(&fx);
 
-	run_cli(&fx, &r, "jobs", "show", "0123456789abcdef", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
+	sl_cli_run(&fx, &r, "jobs", "show", "0123456789abcdef", NULL);
+	g_assert_cmpint(r.status, ==, 1);
 	g_assert_nonnull(strstr(r.err, "job not found"));
-	run_cli(&fx, &r, "jobs", "wait", "0123456789abcdef", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
+	sl_cli_run(&fx, &r, "jobs", "wait", "0123456789abcdef", NULL);
+	g_assert_cmpint(r.status, ==, 1);
 	g_assert_nonnull(strstr(r.err, "job not found"));
-	run_cli(&fx, &r, "jobs", "cancel", "0123456789abcdef", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
-	run_cli(&fx, &r, "jobs", "list", "--status", "sleeping", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 1);
+	sl_cli_run(&fx, &r, "jobs", "cancel", "0123456789abcdef", NULL);
+	g_assert_cmpint(r.status, ==, 1);
+	sl_cli_run(&fx, &r, "jobs", "list", "--status", "sleeping", NULL);
+	g_assert_cmpint(r.status, ==, 1);
 	g_assert_nonnull(strstr(r.err, "unknown job status: sleeping"));
 
-	run_cli(&fx, &r, "jobs", "show", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 2);
-	run_cli(&fx, &r, "jobs", "frobnicate", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 2);
-	run_cli(&fx, &r, "drivers", "scan", "--refresh", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 2);
-	run_cli(&fx, &r, "services", "scan", "extra", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 2);
+	sl_cli_run(&fx, &r, "jobs", "show", NULL);
+	g_assert_cmpint(r.status, ==, 2);
+	sl_cli_run(&fx, &r, "jobs", "frobnicate", NULL);
+	g_assert_cmpint(r.status, ==, 2);
+	sl_cli_run(&fx, &r, "drivers", "scan", "--refresh", NULL);
+	g_assert_cmpint(r.status, ==, 2);
+	sl_cli_run(&fx, &r, "services", "scan", "extra", NULL);
+	g_assert_cmpint(r.status, ==, 2);
 
 	sl_daemon_fixture_stop(&fx);
-	run_cli(&fx, &r, "drivers", "scan", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 3);
+	sl_cli_run(&fx, &r, "drivers", "scan", NULL);
+	g_assert_cmpint(r.status, ==, 3);
 	g_assert_cmpstr(r.out, ==, "");
-	run_cli(&fx, &r, "--json", "jobs", "list", NULL);
-	g_assert_cmpint(exit_code(&r), ==, 3);
+	sl_cli_run(&fx, &r, "--json", "jobs", "list", NULL);
+	g_assert_cmpint(r.status, ==, 3);
 	g_assert_cmpstr(r.out, ==, "");
 
 	sl_daemon_fixture_clear(&fx);

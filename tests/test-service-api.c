@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "sl-daemon-fixture.h"
+#include "sl-test-cli.h"
 #include "sl-test-utils.h"
 
 /*
@@ -780,47 +781,6 @@ test_concurrent_writes_func(void)
 
 /* ---- stdiolinkctl ------------------------------------------------------------------- */
 
-typedef struct {
-	int status;
-	char *out;
-	char *err;
-} CliResult;
-
-static void
-cli_result_clear(CliResult *r)
-{
-	g_clear_pointer(&r->out, g_free);
-	g_clear_pointer(&r->err, g_free);
-}
-
-/* runs stdiolinkctl against the fixture's daemon; returns its exit status */
-static int
-run_cli(SlDaemonFixture *fx, CliResult *r, const char *first, ...)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GError) exit_error = NULL;
-	va_list ap;
-
-	cli_result_clear(r);
-	g_ptr_array_add(argv, (gpointer)g_getenv("STDIOLINKCTL"));
-	g_ptr_array_add(argv, "--url");
-	g_ptr_array_add(argv, fx->base_url);
-	va_start(ap, first);
-	for (const char *arg = first; arg != NULL; arg = va_arg(ap, const char *))
-		g_ptr_array_add(argv, (gpointer)arg);
-	va_end(ap);
-	g_ptr_array_add(argv, NULL);
-
-	g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
-		     &r->out, &r->err, &r->status, &error);
-	g_assert_no_error(error);
-	if (g_spawn_check_wait_status(r->status, &exit_error))
-		return 0;
-	g_assert_true(exit_error->domain == G_SPAWN_EXIT_ERROR);
-	return exit_error->code;
-}
-
 static gboolean
 log_has_marker_cb(SlDaemonFixture *fx, gpointer data)
 {
@@ -840,7 +800,7 @@ static void
 test_cli_func(void)
 {
 	SlDaemonFixture fx;
-	CliResult r = {0};
+	SlCliResult r = {0};
 	g_autofree char *work = sl_test_make_tmp_dir("service-cli-XXXXXX");
 	g_autofree char *script = g_build_filename(work, "run.sh", NULL);
 	g_autofree char *note = g_build_filename(work, "note.md", NULL);
@@ -852,52 +812,54 @@ test_cli_func(void)
 	sl_daemon_fixture_init(&fx);
 	sl_daemon_fixture_start(&fx);
 
-	g_assert_cmpint(run_cli(&fx, &r, "services", "create", "demo", "--template", "exec",
-				"--name", "Demo", "--service-version", "0.1", NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "create", "demo", "--template", "exec",
+				   "--name", "Demo", "--service-version", "0.1", NULL), ==, 0);
 	g_assert_nonnull(strstr(r.out, "Created service"));
-	g_assert_cmpint(run_cli(&fx, &r, "services", "put", "demo", "run", "--file", script,
-				NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "put", "demo", "run", "--file", script,
+				   NULL), ==, 0);
 	g_assert_nonnull(strstr(r.out, "Wrote run"));
-	g_assert_cmpint(run_cli(&fx, &r, "services", "put", "demo", "docs/note.md", "--file", note,
-				NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "put", "demo", "docs/note.md", "--file",
+				   note, NULL), ==, 0);
 	g_assert_nonnull(strstr(r.out, "Created docs/note.md"));
-	g_assert_cmpint(run_cli(&fx, &r, "services", "files", "demo", NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "files", "demo", NULL), ==, 0);
 	g_assert_nonnull(strstr(r.out, "docs/note.md"));
-	g_assert_cmpint(run_cli(&fx, &r, "services", "cat", "demo", "docs/note.md", NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "cat", "demo", "docs/note.md", NULL),
+			==, 0);
 	g_assert_cmpstr(r.out, ==, "# Notes\n");
-	g_assert_cmpint(run_cli(&fx, &r, "--json", "services", "cat", "demo", "docs/note.md",
-				NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "--json", "services", "cat", "demo", "docs/note.md",
+				   NULL), ==, 0);
 	json = stdiolink_json_parse(r.out, -1, NULL);
 	g_assert_cmpstr(json_object_get_string_member(object_of(json), "content"), ==,
 			"# Notes\n");
 
 	/* a project on it starts and runs the uploaded entry */
-	g_assert_cmpint(run_cli(&fx, &r, "projects", "create", "--id", "p1", "--name", "P1",
-				"--service", "demo", "--schedule", "manual", NULL), ==, 0);
-	g_assert_cmpint(run_cli(&fx, &r, "projects", "start", "p1", NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "projects", "create", "--id", "p1", "--name", "P1",
+				   "--service", "demo", "--schedule", "manual", NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "projects", "start", "p1", NULL), ==, 0);
 	g_assert_true(sl_daemon_fixture_wait(&fx, log_has_marker_cb, "written-through-the-cli"));
 
-	g_assert_cmpint(run_cli(&fx, &r, "services", "rm", "demo", "docs/note.md", NULL), ==, 0);
-	g_assert_cmpint(run_cli(&fx, &r, "services", "rm", "demo", "manifest.json", NULL), ==, 1);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "rm", "demo", "docs/note.md", NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "rm", "demo", "manifest.json", NULL),
+			==, 1);
 	g_assert_nonnull(strstr(r.err, "cannot delete core file: manifest.json"));
-	g_assert_cmpint(run_cli(&fx, &r, "services", "cat", "demo", "../../projects/p1/config.json",
-				NULL), ==, 1);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "cat", "demo",
+				   "../../projects/p1/config.json", NULL), ==, 1);
 	g_assert_nonnull(strstr(r.err, "path rejected"));
 
 	/* delete: refused while p1 uses it, with the way round it; then forced */
-	g_assert_cmpint(run_cli(&fx, &r, "services", "delete", "demo", NULL), ==, 1);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "delete", "demo", NULL), ==, 1);
 	g_assert_nonnull(strstr(r.err, "service has associated projects: p1"));
 	g_assert_nonnull(strstr(r.err, "--force"));
-	g_assert_cmpint(run_cli(&fx, &r, "--json", "services", "delete", "demo", NULL), ==, 1);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "--json", "services", "delete", "demo", NULL), ==, 1);
 	g_clear_pointer(&json, json_node_unref);
 	json = stdiolink_json_parse(r.out, -1, NULL);
 	g_assert_true(json_object_has_member(object_of(json), "associatedProjects"));
-	g_assert_cmpint(run_cli(&fx, &r, "services", "delete", "demo", "--force", NULL), ==, 0);
+	g_assert_cmpint(sl_cli_run(&fx, &r, "services", "delete", "demo", "--force", NULL), ==, 0);
 	project = call(&fx, "GET", "/api/projects/p1", NULL, 200);
 	g_assert_cmpstr(json_object_get_string_member(object_of(project), "error"), ==,
 			"service 'demo' has been deleted");
 
-	cli_result_clear(&r);
+	sl_cli_result_clear(&r);
 	g_assert_true(sl_test_remove_tree(work));
 	sl_daemon_fixture_clear(&fx);
 }
