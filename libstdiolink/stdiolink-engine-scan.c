@@ -120,13 +120,14 @@ driver_stats_json(const StdiolinkDriverScanStats *stats)
 	return stdiolink_json_node_new_object(root);
 }
 
+/* @failures: (nullable): none yet */
 static JsonNode *
 driver_failures_json(GPtrArray *failures)
 {
 	JsonArray *list = json_array_new();
 	JsonNode *node = json_node_new(JSON_NODE_ARRAY);
 
-	for (guint i = 0; i < failures->len; i++) {
+	for (guint i = 0; failures != NULL && i < failures->len; i++) {
 		StdiolinkDriverScanFailure *failure = g_ptr_array_index(failures, i);
 		JsonObject *item = json_object_new();
 
@@ -542,6 +543,7 @@ services_scanned_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (g_task_return_error_if_cancelled(run->task))
 		return;
 
+	stdiolink_job_set_progress(run->job, 1, 1);
 	counts.invalid = json_array_new();
 	if (scan->startup)
 		commit_startup(run->engine, scan, &counts);
@@ -561,6 +563,8 @@ run_service_scan(StdiolinkJob *job, GTask *task, gpointer run_data)
 	ServiceScan *scan = g_new0(ServiceScan, 1);
 	g_autoptr(GTask) worker = NULL;
 
+	/* one step: the folders are read in one go, then committed */
+	stdiolink_job_set_progress(job, 0, 1);
 	scan->startup = request->startup;
 	scan->services_dir = g_strdup(self->services_dir);
 	scan->projects_dir = g_strdup(self->projects_dir);
@@ -585,11 +589,20 @@ submit(StdiolinkEngine *self,
        GError **error)
 {
 	ScanRequest *request = g_new0(ScanRequest, 1);
+	gboolean found = FALSE;
+	StdiolinkJob *job;
 
 	request->engine = self;
 	request->startup = startup;
-	return stdiolink_job_manager_submit(self->jobs, kind, params, run, request, g_free,
-					    existing, conflicting, error);
+	job = stdiolink_job_manager_submit(self->jobs, kind, params, run, request, g_free, &found,
+					   conflicting, error);
+	if (existing != NULL)
+		*existing = found;
+
+	/* a driver scan always lists its failures, none until it has run */
+	if (job != NULL && !found && g_str_equal(kind, KIND_DRIVERS))
+		stdiolink_job_set_detail(job, "failures", driver_failures_json(NULL));
+	return job;
 }
 
 /**
@@ -713,6 +726,9 @@ stdiolink_engine_load_async(StdiolinkEngine *self,
 		g_task_return_error(task, error);
 		return;
 	}
+
+	/* the daemon cannot serve without its data root; only a shutdown stops this one */
+	stdiolink_job_set_cancelable(services, FALSE);
 	drivers = submit(self, KIND_DRIVERS, driver_params, run_driver_scan, FALSE, NULL, NULL,
 			 NULL);
 	stdiolink_job_manager_wait_async(self->jobs, services, cancellable, startup_waited_cb,

@@ -43,6 +43,7 @@ struct _StdiolinkJob {
 	GError *error;		/* nullable; only when failed */
 	JsonObject *details;	/* members added by stdiolink_job_set_detail() */
 	GCancellable *cancellable;
+	gboolean uncancelable;	/* refused by stdiolink_job_manager_cancel(), not by shutdown */
 	StdiolinkEventBus *bus; /* nullable */
 
 	/* while queued or running */
@@ -297,6 +298,22 @@ stdiolink_job_set_progress(StdiolinkJob *job, guint done, guint total)
 	json_object_set_int_member(data, "done", done);
 	json_object_set_int_member(data, "total", total);
 	publish(job, "job.progress", data);
+}
+
+/**
+ * stdiolink_job_set_cancelable:
+ * @job: a job
+ * @cancelable: whether stdiolink_job_manager_cancel() may cancel it
+ *
+ * A job whose work the rest depends on (the start-up load of a data root) is made
+ * uncancelable: a request to cancel it is refused. A shutdown still cancels it.
+ */
+void
+stdiolink_job_set_cancelable(StdiolinkJob *job, gboolean cancelable)
+{
+	g_return_if_fail(STDIOLINK_IS_JOB(job));
+
+	job->uncancelable = !cancelable;
 }
 
 /**
@@ -985,6 +1002,11 @@ stdiolink_job_manager_cancel(StdiolinkJobManager *self, const char *id, GError *
 	if (job_is_finished(job)) {
 		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_CONFLICT,
 				    "job has already finished");
+		return FALSE;
+	}
+	if (job->uncancelable) {
+		g_set_error_literal(error, STDIOLINK_ERROR, STDIOLINK_ERROR_CONFLICT,
+				    "job cannot be canceled");
 		return FALSE;
 	}
 

@@ -69,6 +69,7 @@ JsonNode *stdiolink_job_get_result(StdiolinkJob *job);
 const GError *stdiolink_job_get_error(StdiolinkJob *job);
 void stdiolink_job_set_progress(StdiolinkJob *job, guint done, guint total);
 void stdiolink_job_set_detail(StdiolinkJob *job, const char *member, JsonNode *value);
+void stdiolink_job_set_cancelable(StdiolinkJob *job, gboolean cancelable);
 JsonNode *stdiolink_job_to_json(StdiolinkJob *job);
 
 #define STDIOLINK_TYPE_JOB_MANAGER (stdiolink_job_manager_get_type())

@@ -884,8 +884,11 @@ test_events_query_func(void)
 	setup(&fx);
 	sl_daemon_fixture_start(&fx);
 
-	/* the start-up scans are jobs: started and finished, a services and a drivers scan */
-	assert_event_count(&fx, "/api/events", 4);
+	/*
+	 * The start-up scans are jobs: the services scan is started, progresses 0/1 and 1/1
+	 * and finishes; the drivers scan of an empty folder is started and finishes.
+	 */
+	assert_event_count(&fx, "/api/events", 6);
 	assert_event_count(&fx, "/api/events?type=job.finished", 2);
 
 	/* three runs one after the other, each seen to its end on a stream */
@@ -924,14 +927,14 @@ test_events_query_func(void)
 			==, run3);
 	json_node_unref(node);
 
-	assert_event_count(&fx, "/api/events?limit=0", 10);
-	assert_event_count(&fx, "/api/events?limit=-4", 10);
-	assert_event_count(&fx, "/api/events?limit=abc", 10);
-	assert_event_count(&fx, "/api/events?limit=99999", 10);
+	assert_event_count(&fx, "/api/events?limit=0", 12);
+	assert_event_count(&fx, "/api/events?limit=-4", 12);
+	assert_event_count(&fx, "/api/events?limit=abc", 12);
+	assert_event_count(&fx, "/api/events?limit=99999", 12);
 	assert_event_count(&fx, "/api/events?type=instance.started", 3);
 	assert_event_count(&fx, "/api/events?type=instance", 6);
 	assert_event_count(&fx, "/api/events?type=Instance", 0);
-	assert_event_count(&fx, "/api/events?type=", 10);
+	assert_event_count(&fx, "/api/events?type=", 12);
 	assert_event_count(&fx, "/api/events?projectId=quick", 4);
 	assert_event_count(&fx, "/api/events?projectId=quick2", 2);
 	assert_event_count(&fx, "/api/events?projectId=qui", 0);

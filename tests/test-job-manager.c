@@ -1016,6 +1016,31 @@ test_shutdown(Fixture *f, gconstpointer data)
 	g_assert_no_error(again.error);
 }
 
+/* an uncancelable job refuses a cancel request, but not a shutdown */
+static void
+test_uncancelable(Fixture *f, gconstpointer data)
+{
+	Script held = {.steps = 1, .hold = TRUE};
+	g_autoptr(StdiolinkJob) job = submit(f, "services.scan", TRUE, &held);
+	g_autoptr(GError) error = NULL;
+	Waited stopped = {.f = f};
+
+	stdiolink_job_set_cancelable(job, FALSE);
+	spin_until_status(job, STDIOLINK_JOB_RUNNING);
+	g_assert_false(stdiolink_job_manager_cancel(f->jobs, stdiolink_job_get_id(job), &error));
+	g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_CONFLICT);
+	g_assert_cmpstr(error->message, ==, "job cannot be canceled");
+	spin_idles();
+	g_assert_false(held.saw_cancel);
+	g_assert_cmpint(stdiolink_job_get_status(job), ==, STDIOLINK_JOB_RUNNING);
+
+	stdiolink_job_manager_shutdown_async(f->jobs, NULL, shutdown_cb, &stopped);
+	while (!stopped.done)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(held.saw_cancel);
+	g_assert_cmpint(stdiolink_job_get_status(job), ==, STDIOLINK_JOB_CANCELED);
+}
+
 static void
 test_detail(Fixture *f, gconstpointer data)
 {
@@ -1101,6 +1126,7 @@ main(int argc, char **argv)
 	ADD("/job-manager/count-by-status", test_count_by_status);
 	ADD("/job-manager/wait", test_wait);
 	ADD("/job-manager/shutdown", test_shutdown);
+	ADD("/job-manager/uncancelable", test_uncancelable);
 	ADD("/job-manager/detail", test_detail);
 	ADD("/job-manager/lifetime", test_lifetime);
 #undef ADD

@@ -326,6 +326,9 @@ test_changes_refused_while_loading(void)
 	g_autoptr(JsonNode) refused = NULL;
 	g_autoptr(JsonNode) services = NULL;
 	g_autoptr(JsonNode) created = NULL;
+	g_autoptr(JsonNode) not_cancelled = NULL;
+	g_autofree char *startup_id = NULL;
+	g_autofree char *cancel_path = NULL;
 	const char *manifest = "{\"manifestVersion\":\"1\",\"id\":\"late\",\"name\":\"Late\","
 			       "\"version\":\"1.0\",\"runtime\":\"exec\",\"entry\":\"run\"}";
 	const char *project = "{\"id\":\"p\",\"name\":\"P\",\"serviceId\":\"late\"}";
@@ -350,6 +353,13 @@ test_changes_refused_while_loading(void)
 						     "Retry-After"),
 			==, "1");
 	services = request_ok(&fx, "GET", "/api/services", NULL, 200);
+
+	/* the start-up load cannot be cancelled by a client */
+	startup_id = active_job_id(&fx, "services.scan");
+	cancel_path = g_strdup_printf("/api/jobs/%s/cancel", startup_id);
+	not_cancelled = sl_daemon_fixture_request(&fx, "POST", cancel_path, NULL, &status);
+	g_assert_cmpuint(status, ==, 409);
+	sl_daemon_fixture_assert_error(not_cancelled, "conflict", "job cannot be canceled");
 
 	/* opening blocks until the scan opens the FIFO to read it; then it finishes */
 	fd = open(fifo, O_WRONLY | O_CLOEXEC);
@@ -503,6 +513,7 @@ test_async_dedupe_and_conflict(void)
 	g_autofree char *again = NULL;
 	g_autofree char *by_query = NULL;
 	g_autoptr(JsonNode) conflict = NULL;
+	g_autoptr(JsonNode) running = NULL;
 	g_autoptr(JsonNode) job = NULL;
 	JsonObject *object;
 	guint status = 0;
@@ -512,6 +523,10 @@ test_async_dedupe_and_conflict(void)
 	add_driver(&fx, "slow", "ok demo.slow 1500");
 
 	first = submit_async(&fx, "/api/drivers/scan", "{}");
+	running = get_job(&fx, first);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+			     json_node_get_object(running), "failures")),
+			 ==, 0);
 	again = submit_async(&fx, "/api/drivers/scan", "{\"refreshMeta\": true}");
 	g_assert_cmpstr(again, ==, first);
 	by_query = submit_async(&fx, "/api/drivers/scan?async=true", NULL);
