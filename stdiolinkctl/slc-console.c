@@ -237,14 +237,16 @@ style_start(SlcStyle style)
  * @width: (out) (optional): the terminal columns the bar takes, escapes not counted
  *
  * Formats a one-line progress bar, `[#####...............] 5/20`: the `#` share is
- * @done of @total (none while @total is 0, all when @done reaches it).
+ * @done of @total (all when @done reaches it). While @total is 0 nothing is filled and the
+ * total shows as `?`.
  *
  * Returns: (transfer full): the bar without a line break
  */
 char *
 slc_console_progress_bar(guint done, guint total, gboolean colour, guint *width)
 {
-	g_autofree char *counter = g_strdup_printf("%u/%u", done, total);
+	g_autofree char *counter = total > 0 ? g_strdup_printf("%u/%u", done, total)
+					     : g_strdup_printf("%u/?", done);
 	GString *out = g_string_new("[");
 	guint filled = 0;
 
