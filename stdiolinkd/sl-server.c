@@ -28,6 +28,12 @@ struct _SlServer {
 	SlMetrics *metrics;
 	SlStatic *web;	    /* the web console, for paths outside /api */
 	SlDriverlab *driverlab;
+
+	GSocket *listen_socket;
+	guint accept_check_id;	   /* the timer of accept_check_cb() */
+	guint64 requests_started;  /* to tell a stalled listener from a busy one */
+	guint64 requests_at_check;
+	guint idle_checks;	   /* checks in a row that found connections waiting, none taken */
 };
 
 G_DEFINE_FINAL_TYPE(SlServer, sl_server, G_TYPE_OBJECT)
@@ -1134,6 +1140,7 @@ request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
 				     "close");
 	sl_metrics_request_started(self->metrics, msg);
+	self->requests_started++;
 }
 
 static void
@@ -1153,9 +1160,11 @@ sl_server_dispose(GObject *object)
 		sl_sse_close_all(self->sse);
 	if (self->driverlab != NULL)
 		sl_driverlab_close_all(self->driverlab);
+	g_clear_handle_id(&self->accept_check_id, g_source_remove);
 	if (self->soup != NULL)
 		soup_server_disconnect(self->soup);
 	g_clear_object(&self->soup);
+	g_clear_object(&self->listen_socket);
 	g_clear_object(&self->sse);
 	g_clear_object(&self->driverlab);
 	g_clear_object(&self->engine);
@@ -1222,6 +1231,38 @@ parse_host(const char *host, GError **error)
 	return address;
 }
 
+/* how often the listening socket is looked at for connections nobody accepts */
+#define ACCEPT_CHECK_MS 500
+
+/*
+ * libsoup 3.2's listener gives up for good on the first accept() that fails: out of file
+ * descriptors, or a client that reset its connection before it was accepted. The daemon
+ * would then hang every new client. Connections waiting at two checks in a row while no
+ * request started in between mean that nobody accepts them: listen again.
+ */
+static gboolean
+accept_check_cb(gpointer user_data)
+{
+	SlServer *self = user_data;
+	gboolean waiting = g_socket_condition_check(self->listen_socket, G_IO_IN) & G_IO_IN;
+	g_autoptr(GError) error = NULL;
+
+	if (!waiting || self->requests_started != self->requests_at_check)
+		self->idle_checks = 0;
+	else
+		self->idle_checks++;
+	self->requests_at_check = self->requests_started;
+	if (self->idle_checks < 2)
+		return G_SOURCE_CONTINUE;
+
+	g_warning("HTTP: connections wait and none is accepted (too many open files?); "
+		  "listening again");
+	self->idle_checks = 0;
+	if (!soup_server_listen_socket(self->soup, self->listen_socket, 0, &error))
+		g_warning("HTTP: cannot listen again: %s", error->message);
+	return G_SOURCE_CONTINUE;
+}
+
 #define LISTEN_BACKLOG 1024
 
 /**
@@ -1280,6 +1321,8 @@ sl_server_listen_socket(SlServer *self, GSocket *socket, GError **error)
 	}
 	if (!soup_server_listen_socket(self->soup, socket, 0, error))
 		return FALSE;
+	g_set_object(&self->listen_socket, socket);
+	self->accept_check_id = g_timeout_add(ACCEPT_CHECK_MS, accept_check_cb, self);
 	address = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local));
 	self->loopback = g_inet_address_get_is_loopback(address);
 	self->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
@@ -1343,6 +1386,7 @@ sl_server_get_sse(SlServer *self)
 void
 sl_server_disconnect(SlServer *self)
 {
+	g_clear_handle_id(&self->accept_check_id, g_source_remove);
 	sl_sse_close_all(self->sse);
 	sl_driverlab_close_all(self->driverlab);
 	soup_server_disconnect(self->soup);

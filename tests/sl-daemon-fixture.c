@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,11 +49,18 @@ sl_daemon_fixture_new_session(void)
 	return soup_session_new_with_options("timeout", 30, "proxy-resolver", direct, NULL);
 }
 
-/* a test that dies must not leave its daemon behind */
+/* a test that dies must not leave its daemon behind; runs in the child before exec */
 static void
-die_with_parent(gpointer user_data)
+daemon_child_setup(gpointer user_data)
 {
+	SlDaemonFixture *fx = user_data;
+
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (fx->max_fds > 0) {
+		struct rlimit limit = {.rlim_cur = fx->max_fds, .rlim_max = fx->max_fds};
+
+		setrlimit(RLIMIT_NOFILE, &limit);
+	}
 }
 
 static const char *
@@ -137,7 +145,7 @@ sl_daemon_fixture_start(SlDaemonFixture *fx)
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 	char *url;
 
-	g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+	g_subprocess_launcher_set_child_setup(launcher, daemon_child_setup, fx, NULL);
 	for (guint i = 0; i < fx->env->len; i++) {
 		g_auto(GStrv) pair = g_strsplit(fx->env->pdata[i], "=", 2);
 

@@ -15,6 +15,7 @@ typedef struct {
 	GPtrArray *env; /* "NAME=value" added to the daemon's environment */
 	int listen_fd;	/* >= 0: handed over as a socket-activation descriptor */
 	gboolean no_wait_for_jobs; /* start returns once the daemon listens */
+	guint max_fds;		   /* > 0: the daemon's RLIMIT_NOFILE */
 } SlDaemonFixture;
 
 SoupSession *sl_daemon_fixture_new_session(void);

@@ -1694,6 +1694,56 @@ test_oversized_chunked_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+static gboolean
+descriptors_used_up(SlDaemonFixture *fx, gpointer data)
+{
+	const char *pid = g_subprocess_get_identifier(fx->daemon);
+	g_autofree char *path = g_strdup_printf("/proc/%s/fd", pid);
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	guint open_fds = 0;
+
+	while (dir != NULL && g_dir_read_name(dir) != NULL)
+		open_fds++;
+	return open_fds >= fx->max_fds;
+}
+
+/*
+ * Out of descriptors, accept() fails; libsoup's listener then stops for good. The daemon
+ * must notice and accept again once descriptors are free.
+ */
+static void
+test_accepts_again_after_fd_exhaustion_func(void)
+{
+	SlDaemonFixture fx;
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GPtrArray) idle = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autofree char *host_port = NULL;
+	g_autoptr(JsonNode) status = NULL;
+	guint code = 0;
+
+	sl_daemon_fixture_init(&fx);
+	fx.max_fds = 48;
+	sl_daemon_fixture_start(&fx);
+
+	/* idle connections until the daemon has no descriptor left for the next ones */
+	host_port = g_strdup(fx.base_url + strlen("http://"));
+	for (guint i = 0; i < 80; i++) {
+		g_autoptr(GError) error = NULL;
+		GSocketConnection *conn = g_socket_client_connect_to_host(client, host_port, 0,
+									  NULL, &error);
+
+		g_assert_no_error(error);
+		g_ptr_array_add(idle, conn);
+	}
+	g_assert_true(sl_daemon_fixture_wait(&fx, descriptors_used_up, &fx));
+	g_clear_pointer(&idle, g_ptr_array_unref);
+
+	status = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &code);
+	g_assert_cmpuint(code, ==, 200);
+	sl_daemon_fixture_stop(&fx);
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1732,5 +1782,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/access/event-stream", test_stream_access_func);
 	g_test_add_func("/daemon/metrics", test_metrics_func);
 	g_test_add_func("/daemon/example-config", test_example_config_func);
+	g_test_add_func("/daemon/accepts-again-after-fd-exhaustion",
+			test_accepts_again_after_fd_exhaustion_func);
 	return g_test_run();
 }
