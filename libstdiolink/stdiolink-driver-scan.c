@@ -7,12 +7,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "stdiolink-driver-private.h"
 #include "stdiolink-driver-scan.h"
 #include "stdiolink-error.h"
 #include "stdiolink-json.h"
@@ -22,32 +23,55 @@
 /*
  * The driver scan with metadata export (scanning.md 3), in three steps so that the main
  * loop never waits:
- *   1. a worker thread lists the folders and keeps what an export may destroy: the bytes of
- *      the meta files about to be refreshed;
+ *   1. a worker thread lists the folders, settles what an interrupted scan left in them
+ *      (see below) and keeps what an export may destroy: the bytes of the meta files about
+ *      to be refreshed;
  *   2. the main thread runs the exports as subprocesses, a bounded number at a time, each
  *      leading its own process group that a timeout kills as a whole;
  *   3. a worker thread judges the exports, puts back the meta file of each failed refresh,
- *      loads the drivers and quarantines the folders that never had metadata.
+ *      loads the drivers, deletes what failed first exports wrote and quarantines their
+ *      folders.
  * A cancelled scan kills its exports, undoes what they wrote and renames nothing. The
  * worker threads touch only the scan's own data, never the caller's objects.
+ *
+ * Crash safety. An export writes driver.meta.json in place, so a daemon killed during a
+ * scan could leave a broken file that later looks like real metadata. Step 1 therefore
+ * leaves a note in each folder it will export, written atomically before the export runs:
+ *   - a refresh: `.driver.meta.json.prev`, a copy of the old file;
+ *   - a first export: `.driver.meta.json.exporting`, an empty marker.
+ * Step 3 removes the note once the folder is settled: after a success at once; after a
+ * failed refresh once the old bytes are back; after a failed first export once its file is
+ * deleted, before the folder is renamed (a crash in between leaves a folder without meta
+ * file, a first export again). Every scan starts by settling the notes it finds: a copy is
+ * the truth and goes back over driver.meta.json; a marker means the meta file is a broken
+ * first export and is deleted, so the folder is exported and judged as a first export
+ * again. The notes are hidden files: the folder listing and the executable lookup
+ * (`stdio.drv.*`) never see them. Two scans of one drivers folder must not overlap, or the
+ * first step of one would undo the other's exports in flight; the job manager runs one at
+ * a time.
  */
 
 #define META_FILE_NAME "driver.meta.json"
+#define PREV_FILE_NAME "." META_FILE_NAME ".prev"
+#define MARKER_FILE_NAME "." META_FILE_NAME ".exporting"
 #define FAILED_SUFFIX ".failed"
-#define META_MAX_BYTES (8 * 1024 * 1024)
 #define DEFAULT_TIMEOUT_MS 10000
 
 typedef struct {
 	char *name;
 	char *dir;
 	char *meta_path;
+	char *prev_path;	/* the copy of the old meta file while a refresh runs */
+	char *marker_path;	/* there while a first export runs */
 	char *exe;		/* nullable */
+	char *skip_message;	/* nullable: the folder cannot be read or settled; left alone */
 	gboolean had_meta;	/* before this scan */
 	gboolean needs_export;
+	gboolean guarded;	/* this scan wrote the copy or the marker */
 	GBytes *old_meta;	/* a refresh: the file before it; %NULL if it could not be kept */
 	int old_mode;
 
-	/* set on the main thread by the export */
+	/* set on the main thread by the export, or by step 1 if it cannot run */
 	gboolean started;
 	const char *failure_code; /* static; %NULL while the export looks good */
 	char *failure_message;
@@ -91,7 +115,10 @@ scan_entry_free(ScanEntry *entry)
 	g_free(entry->name);
 	g_free(entry->dir);
 	g_free(entry->meta_path);
+	g_free(entry->prev_path);
+	g_free(entry->marker_path);
 	g_free(entry->exe);
+	g_free(entry->skip_message);
 	g_clear_pointer(&entry->old_meta, g_bytes_unref);
 	g_free(entry->failure_message);
 	g_free(entry);
@@ -143,76 +170,11 @@ return_cancelled(GTask *task)
 
 /* ---- files (worker threads only) ----------------------------------------------------- */
 
-static gboolean
-read_fully(int fd, char *buf, gsize size, gsize *length)
-{
-	*length = 0;
-	while (*length < size) {
-		gssize n = read(fd, buf + *length, size - *length);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return FALSE;
-		if (n == 0)
-			break;
-		*length += (gsize)n;
-	}
-	return TRUE;
-}
-
-static gboolean
-read_open_file(int fd, GBytes **bytes, int *mode, GError **error)
-{
-	g_autofree char *buf = NULL;
-	struct stat st;
-	gsize length;
-
-	/* the size first: an oversized file is refused without being read */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		return stdiolink_set_invalid_data(error, "%s is not a regular file",
-						  META_FILE_NAME);
-	if (st.st_size > META_MAX_BYTES)
-		return stdiolink_set_invalid_data(error, "%s is larger than %d bytes",
-						  META_FILE_NAME, META_MAX_BYTES);
-
-	/* one byte more than the size tells a file that grew meanwhile */
-	buf = g_malloc((gsize)st.st_size + 1);
-	if (!read_fully(fd, buf, (gsize)st.st_size + 1, &length))
-		return stdiolink_set_invalid_data(error, "cannot read %s: %s", META_FILE_NAME,
-						  g_strerror(errno));
-	if (length > (gsize)st.st_size)
-		return stdiolink_set_invalid_data(error, "%s changed while being read",
-						  META_FILE_NAME);
-
-	if (mode != NULL)
-		*mode = (int)(st.st_mode & 07777);
-	*bytes = g_bytes_new_take(g_steal_pointer(&buf), length);
-	return TRUE;
-}
-
-/* the whole of a meta file, refused if it exceeds META_MAX_BYTES */
-static GBytes *
-read_meta_capped(const char *path, int *mode, GError **error)
-{
-	GBytes *bytes = NULL;
-	int fd = g_open(path, O_RDONLY | O_CLOEXEC, 0);
-
-	if (fd < 0) {
-		stdiolink_set_invalid_data(error, "cannot open %s: %s", META_FILE_NAME,
-					   g_strerror(errno));
-		return NULL;
-	}
-	read_open_file(fd, &bytes, mode, error);
-	g_close(fd, NULL);
-	return bytes;
-}
-
 /* the success test of an export (scanning.md 3.2): the file exists and is a JSON object */
 static gboolean
 check_meta_object(const char *path, GError **error)
 {
-	g_autoptr(GBytes) bytes = read_meta_capped(path, NULL, error);
+	g_autoptr(GBytes) bytes = stdiolink_driver_read_meta_file(path, NULL, error);
 	g_autoptr(JsonNode) root = NULL;
 	g_autoptr(GError) local_error = NULL;
 	gsize length;
@@ -231,24 +193,98 @@ check_meta_object(const char *path, GError **error)
 	return TRUE;
 }
 
-/* writes the kept bytes back unless the file still holds exactly them */
-static void
+/* lstat, not stat: a dangling symbolic link is there too */
+static gboolean
+path_exists(const char *path)
+{
+	GStatBuf st;
+
+	return g_lstat(path, &st) == 0;
+}
+
+static gboolean
+remove_file(const char *path, GError **error)
+{
+	if (g_unlink(path) == 0 || errno == ENOENT)
+		return TRUE;
+	return stdiolink_set_invalid_data(error, "cannot remove %s: %s", path, g_strerror(errno));
+}
+
+/* removes @path, or says why not; %TRUE if it is gone */
+static gboolean
+remove_or_warn(const char *path)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (remove_file(path, &error))
+		return TRUE;
+	g_warning("driver scan: %s", error->message);
+	return FALSE;
+}
+
+/* where a meta file is written back: through a symbolic link, so that the link stays */
+static char *
+write_target(const char *meta_path)
+{
+	char *resolved;
+	char *target;
+
+	if (!g_file_test(meta_path, G_FILE_TEST_IS_SYMLINK))
+		return g_strdup(meta_path);
+	resolved = realpath(meta_path, NULL);
+	if (resolved == NULL)
+		return g_strdup(meta_path);
+	target = g_strdup(resolved);
+	free(resolved);
+	return target;
+}
+
+/* atomically, so that a crash leaves either the old or the new file */
+static gboolean
+write_meta_bytes(const char *meta_path, GBytes *bytes, int mode, GError **error)
+{
+	g_autofree char *target = write_target(meta_path);
+	gsize length;
+	const char *text = g_bytes_get_data(bytes, &length);
+
+	return stdiolink_write_file_atomic(target, length > 0 ? text : "", (gssize)length, mode,
+					   error);
+}
+
+/* writes the kept bytes back unless the file still holds exactly them; %TRUE if it does */
+static gboolean
 restore_old_meta(ScanEntry *entry)
 {
-	g_autoptr(GBytes) current = read_meta_capped(entry->meta_path, NULL, NULL);
+	g_autoptr(GBytes) current = NULL;
 	g_autoptr(GError) error = NULL;
-	gsize length;
-	const char *text;
 
 	if (entry->old_meta == NULL)
-		return;
+		return TRUE;
+	current = stdiolink_driver_read_meta_file(entry->meta_path, NULL, NULL);
 	if (current != NULL && g_bytes_equal(current, entry->old_meta))
-		return;
+		return TRUE;
 
-	text = g_bytes_get_data(entry->old_meta, &length);
-	if (!stdiolink_write_file_atomic(entry->meta_path, length > 0 ? text : "",
-					 (gssize)length, entry->old_mode, &error))
-		g_warning("driver scan: cannot restore %s: %s", entry->meta_path, error->message);
+	if (write_meta_bytes(entry->meta_path, entry->old_meta, entry->old_mode, &error))
+		return TRUE;
+	g_warning("driver scan: cannot restore %s: %s", entry->meta_path, error->message);
+	return FALSE;
+}
+
+/* a refresh undone: the old file back, then its copy removed (kept for the next scan if
+ * the file could not be put back) */
+static void
+undo_refresh(ScanEntry *entry)
+{
+	if (restore_old_meta(entry) && entry->guarded)
+		remove_or_warn(entry->prev_path);
+}
+
+/* a first export undone: whatever it wrote deleted, then the marker */
+static void
+undo_first_export(ScanEntry *entry)
+{
+	if (remove_or_warn(entry->meta_path) && entry->guarded)
+		remove_or_warn(entry->marker_path);
 }
 
 /* a cancelled scan leaves the meta files as they were before its exports */
@@ -258,45 +294,170 @@ undo_exports(ScanData *data)
 	for (guint i = 0; i < data->entries->len; i++) {
 		ScanEntry *entry = g_ptr_array_index(data->entries, i);
 
-		if (!entry->started)
+		if (!entry->started && !entry->guarded)
 			continue;
 		if (entry->had_meta)
-			restore_old_meta(entry);
-		else if (g_unlink(entry->meta_path) != 0 && errno != ENOENT)
-			g_warning("driver scan: cannot remove %s: %s", entry->meta_path,
-				  g_strerror(errno));
+			undo_refresh(entry);
+		else
+			undo_first_export(entry);
 	}
 }
 
-/* ---- step 1: list the folders (worker thread) ------------------------------------- */
+/* ---- step 1: list and settle the folders (worker thread) ---------------------------- */
+
+/* a folder that cannot be listed or entered would look empty and be quarantined */
+static char *
+folder_unreadable_message(const char *dir)
+{
+	int fd = g_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+
+	if (fd < 0)
+		return g_strdup_printf("cannot read driver folder: %s", g_strerror(errno));
+	g_close(fd, NULL);
+	if (g_access(dir, X_OK) != 0)
+		return g_strdup_printf("cannot read driver folder: %s", g_strerror(errno));
+	return NULL;
+}
+
+/* the copy a killed scan left is the truth: it goes back over the meta file */
+static gboolean
+recover_refresh(ScanEntry *entry, GError **error)
+{
+	g_autoptr(GBytes) prev = NULL;
+	int mode = 0644;
+
+	prev = stdiolink_driver_read_meta_file(entry->prev_path, &mode, error);
+	if (prev == NULL || !write_meta_bytes(entry->meta_path, prev, mode, error))
+		return FALSE;
+	if (!remove_file(entry->prev_path, error))
+		return FALSE;
+	g_message("driver scan: %s: put back the metadata an interrupted refresh replaced",
+		  entry->dir);
+	return TRUE;
+}
+
+/* a marker a killed scan left: the meta file is a broken first export, so it goes */
+static gboolean
+recover_first_export(ScanEntry *entry, GError **error)
+{
+	if (!remove_file(entry->meta_path, error) || !remove_file(entry->marker_path, error))
+		return FALSE;
+	g_message("driver scan: %s: dropped the metadata of an interrupted first export",
+		  entry->dir);
+	return TRUE;
+}
+
+/* settles the notes of an interrupted scan (see the top); the meta file first each time */
+static gboolean
+recover_folder(ScanEntry *entry, GError **error)
+{
+	gboolean had_prev = path_exists(entry->prev_path);
+
+	if (had_prev && !recover_refresh(entry, error))
+		return FALSE;
+	if (!path_exists(entry->marker_path))
+		return TRUE;
+
+	/* both notes cannot come from one scan; the copy, being the truth, wins */
+	if (had_prev)
+		return remove_file(entry->marker_path, error);
+	return recover_first_export(entry, error);
+}
+
+static void
+set_export_failure(ScanEntry *entry, const char *code, char *message)
+{
+	entry->failure_code = code;
+	g_free(entry->failure_message);
+	entry->failure_message = message;
+}
 
 static void
 keep_old_meta(ScanEntry *entry)
 {
 	g_autoptr(GError) error = NULL;
 
-	/* without the bytes a failed refresh leaves whatever the export wrote */
-	entry->old_meta = read_meta_capped(entry->meta_path, &entry->old_mode, &error);
+	/* without the bytes a failed refresh leaves whatever the export wrote; such a file
+	 * (too large, unreadable) would not load anyway */
+	entry->old_meta = stdiolink_driver_read_meta_file(entry->meta_path, &entry->old_mode,
+							  &error);
 	if (entry->old_meta == NULL)
 		g_debug("driver scan: cannot keep %s: %s", entry->meta_path, error->message);
 }
 
+/* leaves the note that lets the next scan undo the export after a crash */
+static void
+guard_export(ScanEntry *entry)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean written;
+
+	if (entry->had_meta && entry->old_meta == NULL)
+		return;
+	if (entry->had_meta) {
+		gsize length;
+		const char *text = g_bytes_get_data(entry->old_meta, &length);
+
+		written = stdiolink_write_file_atomic(entry->prev_path, length > 0 ? text : "",
+						      (gssize)length, entry->old_mode, &error);
+	} else {
+		written = stdiolink_write_file_atomic(entry->marker_path, "", 0, 0644, &error);
+	}
+	if (written) {
+		entry->guarded = TRUE;
+		return;
+	}
+
+	/* unguarded, a crash could lose the old file or leave one that passes for metadata;
+	 * a refresh is then not run, a first export counts as failed */
+	entry->needs_export = FALSE;
+	set_export_failure(entry, "export_failed",
+			   g_strdup_printf("cannot prepare the metadata export: %s",
+					   error->message));
+}
+
 static ScanEntry *
-scan_entry_new(const char *drivers_dir, const char *name, gboolean refresh_meta)
+scan_entry_new(const char *drivers_dir, const char *name)
 {
 	ScanEntry *entry = g_new0(ScanEntry, 1);
 
 	entry->name = g_strdup(name);
 	entry->dir = g_build_filename(drivers_dir, name, NULL);
 	entry->meta_path = g_build_filename(entry->dir, META_FILE_NAME, NULL);
+	entry->prev_path = g_build_filename(entry->dir, PREV_FILE_NAME, NULL);
+	entry->marker_path = g_build_filename(entry->dir, MARKER_FILE_NAME, NULL);
+	return entry;
+}
+
+/* decides whether @entry is exported, after settling what an interrupted scan left */
+static void
+prepare_entry(ScanEntry *entry, gboolean refresh_meta)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean regular_meta;
+
+	entry->skip_message = folder_unreadable_message(entry->dir);
+	if (entry->skip_message != NULL)
+		return;
+	if (!recover_folder(entry, &error)) {
+		entry->skip_message = g_strdup_printf("cannot settle an interrupted export: %s",
+						      error->message);
+		return;
+	}
+
 	entry->exe = stdiolink_driver_find_executable(entry->dir);
 	entry->had_meta = g_file_test(entry->meta_path, G_FILE_TEST_EXISTS);
+	regular_meta = g_file_test(entry->meta_path, G_FILE_TEST_IS_REGULAR);
 
-	/* a folder without metadata is exported whatever refresh_meta says */
-	entry->needs_export = entry->exe != NULL && (!entry->had_meta || refresh_meta);
-	if (entry->needs_export && entry->had_meta)
+	/* a folder without metadata is exported whatever refresh_meta says; an export never
+	 * writes into a FIFO or a device in the place of the meta file */
+	entry->needs_export = entry->exe != NULL &&
+			      (!entry->had_meta || (refresh_meta && regular_meta));
+	if (!entry->needs_export)
+		return;
+	if (entry->had_meta)
 		keep_old_meta(entry);
-	return entry;
+	guard_export(entry);
 }
 
 static void
@@ -307,13 +468,15 @@ list_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 
 	for (guint i = 0; i < names->len && !g_cancellable_is_cancelled(cancellable); i++) {
 		const char *name = g_ptr_array_index(names, i);
+		ScanEntry *entry;
 
 		if (g_str_has_suffix(name, FAILED_SUFFIX)) {
 			data->skipped_failed++;
 			continue;
 		}
-		g_ptr_array_add(data->entries,
-				scan_entry_new(data->drivers_dir, name, data->refresh_meta));
+		entry = scan_entry_new(data->drivers_dir, name);
+		g_ptr_array_add(data->entries, entry);
+		prepare_entry(entry, data->refresh_meta);
 	}
 	g_task_return_boolean(task, TRUE);
 }
@@ -344,41 +507,36 @@ add_failure(StdiolinkDriverScanResult *result,
 	log_failure(entry, message);
 }
 
-static void
-set_export_failure(ScanEntry *entry, const char *code, char *message)
-{
-	entry->failure_code = code;
-	g_free(entry->failure_message);
-	entry->failure_message = message;
-}
-
 /* decides whether @entry is loaded, restored or quarantined */
 static void
 judge_export(ScanEntry *entry, StdiolinkDriverScanResult *result)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (!entry->needs_export) {
-		/* no export is only possible without an executable */
-		if (!entry->had_meta) {
-			add_failure(result, entry, "invalid_data",
-				    "no " META_FILE_NAME " and no executable stdio.drv.*");
-			entry->quarantine = TRUE;
-		}
+	if (entry->skip_message != NULL) {
+		add_failure(result, entry, "invalid_data", entry->skip_message);
 		return;
 	}
 
-	if (entry->failure_code == NULL && !check_meta_object(entry->meta_path, &error))
+	if (entry->needs_export && entry->failure_code == NULL &&
+	    !check_meta_object(entry->meta_path, &error))
 		set_export_failure(entry, "export_failed",
 				   g_strdup_printf("metadata export failed: %s", error->message));
-	if (entry->failure_code == NULL)
+	if (entry->failure_code != NULL) {
+		add_failure(result, entry, entry->failure_code, entry->failure_message);
+		if (entry->had_meta)
+			restore_old_meta(entry);
+		else
+			entry->quarantine = TRUE;
 		return;
+	}
 
-	add_failure(result, entry, entry->failure_code, entry->failure_message);
-	if (entry->had_meta)
-		restore_old_meta(entry);
-	else
+	/* no export and no metadata: only possible without an executable */
+	if (!entry->needs_export && !entry->had_meta) {
+		add_failure(result, entry, "invalid_data",
+			    "no " META_FILE_NAME " and no executable stdio.drv.*");
 		entry->quarantine = TRUE;
+	}
 }
 
 static void
@@ -387,7 +545,7 @@ load_driver(ScanEntry *entry, GHashTable *by_id, StdiolinkDriverScanResult *resu
 	g_autoptr(GError) error = NULL;
 	StdiolinkDriver *driver;
 
-	if (entry->quarantine)
+	if (entry->quarantine || entry->skip_message != NULL)
 		return;
 	driver = stdiolink_driver_load(entry->dir, &error);
 	if (driver == NULL) {
@@ -431,6 +589,26 @@ quarantine_folder(ScanEntry *entry, StdiolinkDriverScanStats *stats)
 	reason = g_strdup_printf("cannot rename to %s%s: %s", entry->name, FAILED_SUFFIX,
 				 g_strerror(errno));
 	log_failure(entry, reason);
+}
+
+/* the point of no return is past: the notes go and the failed folders are renamed */
+static void
+settle_entry(ScanEntry *entry, StdiolinkDriverScanStats *stats)
+{
+	/* the broken meta file first: renamed back by hand, or left in place by a refused
+	 * rename, the folder is a first export again */
+	if (entry->quarantine) {
+		undo_first_export(entry);
+		quarantine_folder(entry, stats);
+		return;
+	}
+
+	if (!entry->guarded)
+		return;
+	if (entry->failure_code != NULL)
+		undo_refresh(entry);
+	else
+		remove_or_warn(entry->had_meta ? entry->prev_path : entry->marker_path);
 }
 
 static gint
@@ -494,12 +672,8 @@ finish_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 		return_cancelled(task);
 		return;
 	}
-	for (guint i = 0; i < data->entries->len; i++) {
-		ScanEntry *entry = g_ptr_array_index(data->entries, i);
-
-		if (entry->quarantine)
-			quarantine_folder(entry, &result->stats);
-	}
+	for (guint i = 0; i < data->entries->len; i++)
+		settle_entry(g_ptr_array_index(data->entries, i), &result->stats);
 
 	result->drivers = sorted_drivers(by_id);
 	g_task_return_pointer(task, g_steal_pointer(&result),
@@ -739,8 +913,10 @@ list_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	ScanData *data = g_task_get_task_data(task);
 
 	g_task_propagate_boolean(G_TASK(res), NULL);
+
+	/* the last step removes the notes the first one left, then fails the scan */
 	if (g_cancellable_is_cancelled(g_task_get_cancellable(task))) {
-		return_cancelled(task);
+		start_finish(task);
 		return;
 	}
 
@@ -799,14 +975,23 @@ scan_data_new(const char *drivers_dir, const StdiolinkDriverScanOptions *options
  * metadata, and with @options->refresh_meta every folder, has its `stdio.drv.*` program
  * run with `--export-meta=<folder>/driver.meta.json` (at most @options->parallelism at
  * once, each killed with its process group after @options->timeout_ms); a folder whose
- * first export fails is renamed to `<name>.failed`, a failed refresh keeps the old
- * metadata, and the drivers are loaded. Files are read in worker threads only; the caller's
- * main loop never waits.
+ * first export fails loses what the export wrote and is renamed to `<name>.failed`, a
+ * failed refresh keeps the old metadata, and the drivers are loaded. A folder that cannot
+ * be read is left alone, with an `invalid_data` failure; so is a meta file that is not a
+ * regular file (a FIFO, a device): it is never exported into nor waited on. Files are read
+ * in worker threads only; the caller's main loop never waits.
+ *
+ * The scan survives a crash: before each export it leaves a hidden note in the folder (a
+ * copy of the old meta file, `.driver.meta.json.prev`, or for a first export a marker,
+ * `.driver.meta.json.exporting`), removed once the folder is settled; each scan first
+ * settles the notes a killed daemon left, putting a copy back over the meta file and
+ * deleting the meta file of a marked folder, which is then exported as a first export
+ * again. Two scans of one @drivers_dir must therefore not overlap.
  *
  * Cancelling @cancellable kills the running exports, starts no more, restores the meta
- * files they changed, deletes the ones they created and renames nothing; the scan then
- * fails with %G_IO_ERROR_CANCELLED. A cancellation that comes once the folders are being
- * renamed is too late and the scan completes.
+ * files they changed, deletes the ones they created, removes the notes and renames
+ * nothing; the scan then fails with %G_IO_ERROR_CANCELLED. A cancellation that comes once
+ * the folders are being renamed is too late and the scan completes.
  */
 void
 stdiolink_driver_scan_async(const char *drivers_dir,

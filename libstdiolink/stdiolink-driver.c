@@ -1,11 +1,15 @@
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "stdiolink-driver.h"
+#include "stdiolink-driver-private.h"
 #include "stdiolink-error.h"
 #include "stdiolink-json.h"
 #include "stdiolink-schema.h"
@@ -428,18 +432,111 @@ stdiolink_driver_find_executable(const char *dir)
 	return g_build_filename(abs_dir, g_ptr_array_index(names, 0), NULL);
 }
 
+static gboolean
+read_fully(int fd, char *buf, gsize size, gsize *length)
+{
+	*length = 0;
+	while (*length < size) {
+		gssize n = read(fd, buf + *length, size - *length);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return FALSE;
+		if (n == 0)
+			break;
+		*length += (gsize)n;
+	}
+	return TRUE;
+}
+
+static GBytes *
+read_open_file(int fd, const char *path, int *mode, GError **error)
+{
+	g_autofree char *buf = NULL;
+	struct stat st;
+	gsize length;
+
+	/* the type and size first: a FIFO, a device or an oversized file is never read */
+	if (fstat(fd, &st) != 0) {
+		stdiolink_set_invalid_data(error, "cannot read %s: %s", path, g_strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		stdiolink_set_invalid_data(error, "%s is not a regular file", path);
+		return NULL;
+	}
+	if (st.st_size > STDIOLINK_DRIVER_META_MAX_BYTES) {
+		stdiolink_set_invalid_data(error, "%s is larger than %d bytes", path,
+					   STDIOLINK_DRIVER_META_MAX_BYTES);
+		return NULL;
+	}
+
+	/* one byte more than the size tells a file that grew meanwhile */
+	buf = g_malloc((gsize)st.st_size + 1);
+	if (!read_fully(fd, buf, (gsize)st.st_size + 1, &length)) {
+		stdiolink_set_invalid_data(error, "cannot read %s: %s", path, g_strerror(errno));
+		return NULL;
+	}
+	if (length > (gsize)st.st_size) {
+		stdiolink_set_invalid_data(error, "%s changed while being read", path);
+		return NULL;
+	}
+
+	if (mode != NULL)
+		*mode = (int)(st.st_mode & 07777);
+	return g_bytes_new_take(g_steal_pointer(&buf), length);
+}
+
+/**
+ * stdiolink_driver_read_meta_file: (skip)
+ * @path: a `driver.meta.json`, or a copy of one
+ * @mode: (out) (optional): its permission bits
+ * @error: return location for a #GError
+ *
+ * Reads a whole meta file without ever waiting on it: the file is opened non-blocking and
+ * refused unless it is a regular file, so a FIFO or a device named like a meta file is
+ * never read; one larger than %STDIOLINK_DRIVER_META_MAX_BYTES is refused unread. Symbolic
+ * links are followed. Failures are %STDIOLINK_ERROR_INVALID_DATA and name @path. Safe to
+ * call from a worker thread.
+ *
+ * Returns: (transfer full): the bytes, or %NULL with @error set
+ */
+GBytes *
+stdiolink_driver_read_meta_file(const char *path, int *mode, GError **error)
+{
+	GBytes *bytes;
+	int fd;
+
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer */
+	fd = g_open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		stdiolink_set_invalid_data(error, "cannot open %s: %s", path, g_strerror(errno));
+		return NULL;
+	}
+	bytes = read_open_file(fd, path, mode, error);
+	g_close(fd, NULL);
+	return bytes;
+}
+
 static JsonObject *
 read_meta(const char *path, char **hash, GError **error)
 {
-	g_autofree char *contents = NULL;
+	g_autoptr(GBytes) bytes = NULL;
 	g_autoptr(GError) local_error = NULL;
 	g_autoptr(JsonNode) root = NULL;
+	const char *contents;
 	gsize length;
 
-	if (!g_file_get_contents(path, &contents, &length, NULL)) {
-		stdiolink_set_invalid_data(error, "cannot open driver meta file: %s", path);
+	bytes = stdiolink_driver_read_meta_file(path, NULL, error);
+	if (bytes == NULL)
 		return NULL;
-	}
+	contents = g_bytes_get_data(bytes, &length);
+	if (length == 0)
+		contents = "";
 	root = stdiolink_json_parse(contents, (gssize)length, &local_error);
 	if (root == NULL) {
 		stdiolink_set_invalid_data(error, "driver meta parse error: %s: %s", path,
@@ -462,9 +559,11 @@ read_meta(const char *path, char **hash, GError **error)
  * @dir: a driver folder
  * @error: return location for a #GError
  *
- * Loads one driver folder from its existing `driver.meta.json`, which must be a JSON object
- * with a non-empty `info.id` (or `driver.id`), and its `stdio.drv.*` executable. Failures are
- * %STDIOLINK_ERROR_INVALID_DATA. Safe to call from a worker thread.
+ * Loads one driver folder from its existing `driver.meta.json`, which must be a regular file
+ * (or a symbolic link to one) of at most 8 MiB holding a JSON object with a non-empty
+ * `info.id` (or `driver.id`), and its `stdio.drv.*` executable. The meta file is read
+ * without ever blocking: a FIFO or a device in its place is refused, not waited on.
+ * Failures are %STDIOLINK_ERROR_INVALID_DATA. Safe to call from a worker thread.
  *
  * Returns: (transfer full): the driver, or %NULL with @error set
  */
@@ -536,8 +635,10 @@ compare_driver_ids(gconstpointer a, gconstpointer b)
  * Builds the driver catalogue from the metadata files already on disk (scanning.md 3.1
  * without the export step): `*.failed` folders are skipped, a folder without a usable
  * meta file or executable is skipped and logged, and a later folder replaces an earlier
- * one with the same id. A missing @drivers_dir gives an empty catalogue. Safe to call
- * from a worker thread.
+ * one with the same id. Meta files are read as stdiolink_driver_load() reads them, never
+ * blocking. Nothing is written: what an interrupted stdiolink_driver_scan_async() left in
+ * a folder is settled by the next scan. A missing @drivers_dir gives an empty catalogue.
+ * Safe to call from a worker thread.
  *
  * Returns: (transfer container) (element-type StdiolinkDriver): the drivers, by id
  */

@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "sl-test-utils.h"
 #include "stdiolink.h"
@@ -15,6 +18,13 @@
  */
 
 #define OLD_META(id) "{\"info\": {\"id\": \"" id "\", \"name\": \"old\"}}\n"
+
+/* the notes a scan leaves in a folder while an export runs */
+#define PREV_NOTE ".driver.meta.json.prev"
+#define MARKER_NOTE ".driver.meta.json.exporting"
+
+/* far beyond any scan here: a scan still running then hangs on something */
+#define DEADLINE_S 30
 
 /* warnings of the scanner, as "<dir>: <reason>", captured from the structured log */
 static GPtrArray *scan_warnings;
@@ -45,6 +55,7 @@ typedef struct {
 	GPtrArray *names;
 	guint last_done;
 	guint total;
+	GCancellable *cancel; /* nullable: cancelled by the first call */
 } Progress;
 
 static void
@@ -53,6 +64,7 @@ progress_init(Progress *progress)
 	progress->names = g_ptr_array_new_with_free_func(g_free);
 	progress->last_done = 0;
 	progress->total = 0;
+	progress->cancel = NULL;
 }
 
 static void
@@ -74,6 +86,8 @@ progress_cb(guint done, guint total, const char *dir_name, gpointer user_data)
 	progress->last_done = done;
 	progress->total = total;
 	g_ptr_array_add(progress->names, g_strdup(dir_name));
+	if (progress->cancel != NULL)
+		g_cancellable_cancel(progress->cancel);
 }
 
 static void
@@ -82,6 +96,14 @@ store_result_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GAsyncResult **out = user_data;
 
 	*out = g_object_ref(res);
+}
+
+/* the main loop keeps running while a scan works, so a scan stuck in a worker fails here */
+static gboolean
+deadline_cb(gpointer user_data)
+{
+	g_error("%s did not finish within %d s", (const char *)user_data, DEADLINE_S);
+	return G_SOURCE_REMOVE;
 }
 
 static StdiolinkDriverScanResult *
@@ -93,11 +115,13 @@ run_scan(const char *drivers,
 {
 	GAsyncResult *res = NULL;
 	StdiolinkDriverScanResult *result;
+	guint deadline = g_timeout_add_seconds(DEADLINE_S, deadline_cb, "the driver scan");
 
 	stdiolink_driver_scan_async(drivers, options, progress_cb, progress, cancellable,
 				    store_result_cb, &res);
 	while (res == NULL)
 		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(deadline);
 	result = stdiolink_driver_scan_finish(res, error);
 	g_object_unref(res);
 	return result;
@@ -230,6 +254,62 @@ assert_renamed(const char *drivers, const char *name)
 	g_assert_true(exists(drivers, failed));
 }
 
+/* neither note of a running export is left in @dir */
+static void
+assert_no_notes(const char *dir)
+{
+	g_assert_false(exists(dir, PREV_NOTE));
+	g_assert_false(exists(dir, MARKER_NOTE));
+}
+
+/* a quarantined folder holds neither the broken meta file nor a note */
+static void
+assert_renamed_clean(const char *drivers, const char *name)
+{
+	g_autofree char *failed = g_strconcat(drivers, "/", name, ".failed", NULL);
+
+	assert_renamed(drivers, name);
+	g_assert_false(exists(failed, "driver.meta.json"));
+	assert_no_notes(failed);
+}
+
+static guint
+count_lines(GStrv lines, const char *line)
+{
+	guint n = 0;
+
+	for (guint i = 0; lines[i] != NULL; i++)
+		n += g_str_equal(lines[i], line);
+	return n;
+}
+
+static void
+make_fifo(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+
+	g_assert_cmpint(mkfifo(path, 0644), ==, 0);
+}
+
+static gboolean
+is_fifo(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	GStatBuf st;
+
+	return g_lstat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+static int
+file_mode(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	GStatBuf st;
+
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	return (int)(st.st_mode & 07777);
+}
+
 /* ---- tests ------------------------------------------------------------------------- */
 
 static void
@@ -284,19 +364,27 @@ test_scan_mixed_func(void)
 		g_assert_true(g_str_has_prefix(scan_warnings->pdata[i], drivers));
 	g_ptr_array_set_size(scan_warnings, 0);
 
-	/* quarantine: first-time failures only, never over an existing .failed folder */
-	assert_renamed(drivers, "c_hang");
-	assert_renamed(drivers, "d_exit");
-	assert_renamed(drivers, "e_invalid");
-	assert_renamed(drivers, "f_huge");
-	assert_renamed(drivers, "h_array");
-	assert_renamed(drivers, "i_noexe");
-	assert_renamed(drivers, "l_nowrite");
+	/* quarantine: first-time failures only, never over an existing .failed folder; what
+	 * the failed exports wrote is gone either way */
+	assert_renamed_clean(drivers, "c_hang");
+	assert_renamed_clean(drivers, "d_exit");
+	assert_renamed_clean(drivers, "e_invalid");
+	assert_renamed_clean(drivers, "f_huge");
+	assert_renamed_clean(drivers, "h_array");
+	assert_renamed_clean(drivers, "i_noexe");
+	assert_renamed_clean(drivers, "l_nowrite");
 	g_assert_true(exists(drivers, "k_blocked"));
 	g_assert_true(exists(drivers, "k_blocked.failed"));
+	g_assert_false(exists(drivers, "k_blocked/driver.meta.json"));
 	assert_not_renamed(drivers, "a_fast");
 	assert_not_renamed(drivers, "g_noid");
 	g_assert_true(exists(drivers, "g_noid/driver.meta.json"));
+	for (guint i = 0; i < G_N_ELEMENTS(made); i++) {
+		g_autofree char *dir = g_build_filename(drivers, made[i][0], NULL);
+
+		if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+			assert_no_notes(dir);
+	}
 
 	/* the timed-out export and its child were killed as a group */
 	log = read_log(root);
@@ -373,6 +461,9 @@ test_scan_refresh_func(void)
 	assert_not_renamed(drivers, "b_hang");
 	assert_process_gone(b, "pid");
 	assert_process_gone(b, "child-pid");
+	assert_no_notes(a);
+	assert_no_notes(b);
+	assert_no_notes(c);
 
 	g_assert_cmpuint(progress.last_done, ==, 3);
 	g_assert_cmpuint(progress.total, ==, 3);
@@ -547,6 +638,7 @@ test_scan_cancel_func(void)
 		if (folders[i] != b)
 			g_assert_false(exists(folders[i], "driver.meta.json"));
 		assert_not_renamed(drivers, names[i]);
+		assert_no_notes(folders[i]);
 	}
 	g_assert_cmpuint(scan_warnings->len, ==, 0);
 
@@ -614,6 +706,502 @@ test_scan_missing_dir_func(void)
 	sl_test_remove_tree(root);
 }
 
+/* a FIFO for a meta file, or for the copy of one, neither hangs the scan nor is exported */
+static void
+run_fifo_scan(gboolean refresh_meta)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_fifo", "ok drv.a", NULL);
+	g_autofree char *b = make_driver(drivers, "b_fifo_prev", "ok drv.b.new",
+					 OLD_META("drv.b.old"));
+	g_autofree char *c = make_driver(drivers, "c_ok", "ok drv.c", NULL);
+	StdiolinkDriverScanOptions options = {refresh_meta, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *failures = NULL;
+	g_autofree char *loaded = NULL;
+	g_autofree char *meta_b = NULL;
+	g_auto(GStrv) log = NULL;
+	const char *message;
+	Progress progress;
+
+	make_fifo(a, "driver.meta.json");
+	make_fifo(b, PREV_NOTE);
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+
+	/* both are reported and left alone; the scan goes on with the others */
+	g_assert_cmpuint(result->stats.scanned, ==, 3);
+	g_assert_cmpuint(result->stats.updated, ==, 1);
+	g_assert_cmpuint(result->stats.newly_failed, ==, 0);
+	failures = failures_text(result);
+	g_assert_cmpstr(failures, ==, "a_fifo:invalid_data b_fifo_prev:invalid_data");
+	message = failure_message(result, "a_fifo");
+	g_assert_nonnull(strstr(message, "driver.meta.json is not a regular file"));
+	message = failure_message(result, "b_fifo_prev");
+	g_assert_true(g_str_has_prefix(message, "cannot settle an interrupted export: "));
+	g_assert_nonnull(strstr(message, PREV_NOTE " is not a regular file"));
+	loaded = drivers_text(result);
+	g_assert_cmpstr(loaded, ==, "drv.c@c_ok");
+	g_assert_cmpuint(scan_warnings->len, ==, 2);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	/* no export wrote into the FIFO, and nothing replaced either FIFO */
+	log = read_log(root);
+	g_assert_cmpuint(count_lines(log, "start a_fifo"), ==, 0);
+	g_assert_cmpuint(count_lines(log, "start b_fifo_prev"), ==, 0);
+	g_assert_cmpuint(count_lines(log, "start c_ok"), ==, 1);
+	g_assert_true(is_fifo(a, "driver.meta.json"));
+	g_assert_true(is_fifo(b, PREV_NOTE));
+	meta_b = read_in(b, "driver.meta.json");
+	g_assert_cmpstr(meta_b, ==, OLD_META("drv.b.old"));
+	assert_not_renamed(drivers, "a_fifo");
+	assert_not_renamed(drivers, "b_fifo_prev");
+	assert_no_notes(c);
+
+	g_assert_cmpuint(progress.last_done, ==, 3);
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_fifo_meta_func(void)
+{
+	run_fifo_scan(FALSE);
+	run_fifo_scan(TRUE);
+}
+
+typedef struct {
+	const char *drivers;
+	StdiolinkDriverScanStats stats;
+} CatalogLoad;
+
+static void
+catalog_load_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	CatalogLoad *load = task_data;
+	GPtrArray *catalog = stdiolink_driver_catalog_load(load->drivers, &load->stats);
+
+	g_task_return_pointer(task, catalog, (GDestroyNotify)g_ptr_array_unref);
+}
+
+/* the synchronous loader in a thread, so that a read stuck on a FIFO fails the test */
+static GPtrArray *
+load_catalog(const char *drivers, StdiolinkDriverScanStats *stats)
+{
+	CatalogLoad load = {drivers, {0}};
+	GAsyncResult *res = NULL;
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, store_result_cb, &res);
+	guint deadline = g_timeout_add_seconds(DEADLINE_S, deadline_cb, "the catalog load");
+	GPtrArray *catalog;
+
+	g_task_set_task_data(task, &load, NULL);
+	g_task_run_in_thread(task, catalog_load_thread);
+	while (res == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(deadline);
+	catalog = g_task_propagate_pointer(G_TASK(res), NULL);
+	g_object_unref(res);
+	*stats = load.stats;
+	return catalog;
+}
+
+static void
+test_load_capped_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_fifo", "ok drv.a", NULL);
+	g_autofree char *b = make_driver(drivers, "b_huge", "ok drv.b", NULL);
+	g_autofree char *c = make_driver(drivers, "c_ok", "ok drv.c", OLD_META("drv.c"));
+	g_autoptr(GString) huge = g_string_new("{\"info\": {\"id\": \"drv.b\"}, \"pad\": \"");
+	g_autoptr(GPtrArray) catalog = NULL;
+	StdiolinkDriverScanStats stats;
+
+	/* a valid meta file just over the 8 MiB cap */
+	make_fifo(a, "driver.meta.json");
+	while (huge->len < 8 * 1024 * 1024)
+		g_string_append_c(huge, 'x');
+	g_string_append(huge, "\"}\n");
+	sl_test_write_file(b, "driver.meta.json", huge->str, 0644);
+
+	catalog = load_catalog(drivers, &stats);
+	g_assert_cmpuint(stats.scanned, ==, 3);
+	g_assert_cmpuint(stats.updated, ==, 1);
+	g_assert_cmpuint(catalog->len, ==, 1);
+	g_assert_cmpstr(stdiolink_driver_get_id(catalog->pdata[0]), ==, "drv.c");
+
+	g_assert_cmpuint(scan_warnings->len, ==, 2);
+	g_assert_true(g_str_has_prefix(scan_warnings->pdata[0], a));
+	g_assert_nonnull(strstr(scan_warnings->pdata[0], "driver.meta.json is not a regular file"));
+	g_assert_true(g_str_has_prefix(scan_warnings->pdata[1], b));
+	g_assert_nonnull(strstr(scan_warnings->pdata[1], "is larger than 8388608 bytes"));
+	g_ptr_array_set_size(scan_warnings, 0);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_unreadable_folder_func(void)
+{
+	g_autofree char *root = NULL;
+	g_autofree char *drivers = NULL;
+	g_autofree char *a = NULL;
+	g_autofree char *b = NULL;
+	g_autofree char *c = NULL;
+	g_autofree char *expected = NULL;
+	g_autofree char *failures = NULL;
+	g_autofree char *loaded = NULL;
+	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	if (geteuid() == 0) {
+		g_test_skip("root reads every folder whatever its permissions");
+		return;
+	}
+	root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	drivers = g_build_filename(root, "drivers", NULL);
+	a = make_driver(drivers, "a_locked", "ok drv.a", NULL);
+	b = make_driver(drivers, "b_ok", "ok drv.b", NULL);
+	c = make_driver(drivers, "c_nosearch", "ok drv.c", NULL);
+
+	/* a_locked can be neither listed nor entered, c_nosearch only listed */
+	g_assert_cmpint(g_chmod(a, 0), ==, 0);
+	g_assert_cmpint(g_chmod(c, 0644), ==, 0);
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+
+	/* unchecked: a wrong scan may have renamed them, which the checks below tell */
+	g_chmod(a, 0755);
+	g_chmod(c, 0755);
+	g_assert_no_error(error);
+
+	/* reported, counted as scanned, but neither exported nor quarantined */
+	g_assert_cmpuint(result->stats.scanned, ==, 3);
+	g_assert_cmpuint(result->stats.updated, ==, 1);
+	g_assert_cmpuint(result->stats.newly_failed, ==, 0);
+	failures = failures_text(result);
+	g_assert_cmpstr(failures, ==, "a_locked:invalid_data c_nosearch:invalid_data");
+	expected = g_strdup_printf("cannot read driver folder: %s", g_strerror(EACCES));
+	g_assert_cmpstr(failure_message(result, "a_locked"), ==, expected);
+	g_assert_cmpstr(failure_message(result, "c_nosearch"), ==, expected);
+	loaded = drivers_text(result);
+	g_assert_cmpstr(loaded, ==, "drv.b@b_ok");
+	g_assert_cmpuint(scan_warnings->len, ==, 2);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	log = read_log(root);
+	g_assert_cmpuint(count_lines(log, "start a_locked"), ==, 0);
+	g_assert_cmpuint(count_lines(log, "start c_nosearch"), ==, 0);
+	assert_not_renamed(drivers, "a_locked");
+	assert_not_renamed(drivers, "c_nosearch");
+	g_assert_false(exists(a, "driver.meta.json"));
+	assert_no_notes(a);
+
+	g_assert_cmpuint(progress.last_done, ==, 3);
+	g_assert_cmpuint(progress.total, ==, 3);
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+/* what a daemon killed during a refresh leaves: the copy, and garbage in the meta file */
+static void
+lay_out_killed_refresh(const char *dir, const char *old_meta)
+{
+	sl_test_write_file(dir, "driver.meta.json", "garbage", 0644);
+	sl_test_write_file(dir, PREV_NOTE, old_meta, 0640);
+}
+
+static void
+test_scan_recover_refresh_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_fail", "exit 1", NULL);
+	g_autofree char *b = make_driver(drivers, "b_ok", "ok drv.b.new", NULL);
+	StdiolinkDriverScanOptions keep = {FALSE, 0, 0, NULL};
+	StdiolinkDriverScanOptions refresh = {TRUE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) first = NULL;
+	g_autoptr(StdiolinkDriverScanResult) second = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *loaded = NULL;
+	g_autofree char *failures = NULL;
+	g_autofree char *meta_a = NULL;
+	g_autofree char *meta_b = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	/* without a refresh: the old files come back, as they were, and are loaded */
+	lay_out_killed_refresh(a, OLD_META("drv.a.old"));
+	lay_out_killed_refresh(b, OLD_META("drv.b.old"));
+	progress_init(&progress);
+	first = run_scan(drivers, &keep, &progress, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(first->failures->len, ==, 0);
+	g_assert_cmpuint(first->stats.updated, ==, 2);
+	loaded = drivers_text(first);
+	g_assert_cmpstr(loaded, ==, "drv.a.old@a_fail drv.b.old@b_ok");
+	meta_a = read_in(a, "driver.meta.json");
+	g_assert_cmpstr(meta_a, ==, OLD_META("drv.a.old"));
+	g_assert_cmpint(file_mode(a, "driver.meta.json"), ==, 0640);
+	assert_no_notes(a);
+	assert_no_notes(b);
+	log = read_log(root);
+	g_assert_cmpuint(g_strv_length(log), ==, 0);
+	progress_clear(&progress);
+
+	/* with a refresh: recovered first, then refreshed as usual */
+	lay_out_killed_refresh(a, OLD_META("drv.a.old"));
+	lay_out_killed_refresh(b, OLD_META("drv.b.old"));
+	progress_init(&progress);
+	second = run_scan(drivers, &refresh, &progress, NULL, &error);
+	g_assert_no_error(error);
+	failures = failures_text(second);
+	g_assert_cmpstr(failures, ==, "a_fail:export_failed");
+	g_clear_pointer(&loaded, g_free);
+	loaded = drivers_text(second);
+	g_assert_cmpstr(loaded, ==, "drv.a.old@a_fail drv.b.new@b_ok");
+	g_clear_pointer(&meta_a, g_free);
+	meta_a = read_in(a, "driver.meta.json");
+	g_assert_cmpstr(meta_a, ==, OLD_META("drv.a.old"));
+	meta_b = read_in(b, "driver.meta.json");
+	g_assert_nonnull(strstr(meta_b, "drv.b.new"));
+	assert_no_notes(a);
+	assert_no_notes(b);
+	g_assert_cmpuint(scan_warnings->len, ==, 1);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+/* what a daemon killed during a first export leaves: the marker and a meta file that would
+ * load, though the export never finished */
+static char *
+make_killed_first_export(const char *drivers, const char *name, const char *behaviour)
+{
+	char *dir = make_driver(drivers, name, behaviour, OLD_META("drv.partial"));
+
+	sl_test_write_file(dir, MARKER_NOTE, "", 0644);
+	return dir;
+}
+
+static void
+test_scan_recover_first_export_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_killed_first_export(drivers, "a_fail", "exit 1");
+	g_autofree char *b = make_killed_first_export(drivers, "b_ok", "ok drv.b");
+	g_autofree char *c = make_killed_first_export(drivers, "c_noexe", NULL);
+	StdiolinkDriverScanOptions options = {FALSE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *failures = NULL;
+	g_autofree char *loaded = NULL;
+	g_autofree char *meta_b = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	/* without a refresh only a first export runs: the marked folders are first exports */
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	log = read_log(root);
+	g_assert_cmpuint(count_lines(log, "start a_fail"), ==, 1);
+	g_assert_cmpuint(count_lines(log, "start b_ok"), ==, 1);
+
+	/* and judged as such: a failure is quarantined, without the partial file */
+	g_assert_cmpuint(result->stats.scanned, ==, 3);
+	g_assert_cmpuint(result->stats.newly_failed, ==, 2);
+	g_assert_cmpuint(result->stats.updated, ==, 1);
+	failures = failures_text(result);
+	g_assert_cmpstr(failures, ==, "a_fail:export_failed c_noexe:invalid_data");
+	loaded = drivers_text(result);
+	g_assert_cmpstr(loaded, ==, "drv.b@b_ok");
+	assert_renamed_clean(drivers, "a_fail");
+	assert_renamed_clean(drivers, "c_noexe");
+	assert_not_renamed(drivers, "b_ok");
+	assert_no_notes(b);
+	meta_b = read_in(b, "driver.meta.json");
+	g_assert_nonnull(strstr(meta_b, "\"exported\""));
+	g_assert_cmpuint(scan_warnings->len, ==, 2);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_rename_refused_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_bad", "exit 1", NULL);
+	g_autofree char *blocker = make_driver(drivers, "a_bad.failed", NULL, NULL);
+	StdiolinkDriverScanOptions options = {FALSE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) first = NULL;
+	g_autoptr(StdiolinkDriverScanResult) second = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	/* the rename is refused: the folder stays, but not the broken file its export wrote */
+	progress_init(&progress);
+	first = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(first->stats.newly_failed, ==, 0);
+	g_assert_cmpuint(first->failures->len, ==, 1);
+	g_assert_true(exists(drivers, "a_bad"));
+	g_assert_false(exists(a, "driver.meta.json"));
+	assert_no_notes(a);
+	g_assert_cmpuint(scan_warnings->len, ==, 2);
+	g_ptr_array_set_size(scan_warnings, 0);
+	progress_clear(&progress);
+
+	/* so the next scan exports it again as a first export, and quarantines it */
+	g_assert_true(sl_test_remove_tree(blocker));
+	progress_init(&progress);
+	second = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	log = read_log(root);
+	g_assert_cmpuint(count_lines(log, "start a_bad"), ==, 2);
+	g_assert_cmpuint(second->stats.newly_failed, ==, 1);
+	assert_renamed_clean(drivers, "a_bad");
+	g_assert_cmpuint(scan_warnings->len, ==, 1);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_quarantine_drops_meta_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_partial", "invalid", NULL);
+	g_autofree char *failed = g_strconcat(a, ".failed", NULL);
+	StdiolinkDriverScanOptions options = {FALSE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) first = NULL;
+	g_autoptr(StdiolinkDriverScanResult) second = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *loaded = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	progress_init(&progress);
+	first = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(first->stats.newly_failed, ==, 1);
+	assert_renamed_clean(drivers, "a_partial");
+	g_ptr_array_set_size(scan_warnings, 0);
+	progress_clear(&progress);
+
+	/* renamed back by hand once the driver is fixed, it is exported again and loaded */
+	g_assert_cmpint(g_rename(failed, a), ==, 0);
+	sl_test_write_file(a, "behaviour", "ok drv.a", 0644);
+	progress_init(&progress);
+	second = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	log = read_log(root);
+	g_assert_cmpuint(count_lines(log, "start a_partial"), ==, 2);
+	g_assert_cmpuint(second->failures->len, ==, 0);
+	loaded = drivers_text(second);
+	g_assert_cmpstr(loaded, ==, "drv.a@a_partial");
+	assert_no_notes(a);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_symlinked_meta_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_link", "exit 1", NULL);
+	g_autofree char *link = g_build_filename(a, "driver.meta.json", NULL);
+	g_autofree char *shared = NULL;
+	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *loaded = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	/* a meta file kept elsewhere; the failing export writes garbage through the link */
+	sl_test_write_file(root, "shared.json", OLD_META("drv.a.old"), 0644);
+	g_assert_cmpint(symlink("../../shared.json", link), ==, 0);
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	log = read_log(root);
+	g_assert_cmpuint(count_lines(log, "end a_link"), ==, 1);
+
+	/* the old bytes went back through the link, which stays a link */
+	loaded = drivers_text(result);
+	g_assert_cmpstr(loaded, ==, "drv.a.old@a_link");
+	g_assert_true(g_file_test(link, G_FILE_TEST_IS_SYMLINK));
+	shared = read_in(root, "shared.json");
+	g_assert_cmpstr(shared, ==, OLD_META("drv.a.old"));
+	assert_no_notes(a);
+	g_assert_cmpuint(scan_warnings->len, ==, 1);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_cancel_after_listing_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_noexe", NULL, NULL);
+	g_autofree char *b = make_driver(drivers, "b_first", "ok drv.b", NULL);
+	g_autofree char *c = make_driver(drivers, "c_refresh", "ok drv.c.new",
+					 OLD_META("drv.c.old"));
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *meta_c = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	/* the folder without an export is done first; cancelling there starts no export,
+	 * after the notes for b and c were written */
+	progress_init(&progress);
+	progress.cancel = cancellable;
+	result = run_scan(drivers, &options, &progress, cancellable, &error);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_assert_null(result);
+	g_assert_cmpuint(progress.names->len, ==, 1);
+
+	log = read_log(root);
+	g_assert_cmpuint(g_strv_length(log), ==, 0);
+	assert_no_notes(a);
+	assert_no_notes(b);
+	assert_no_notes(c);
+	g_assert_false(exists(b, "driver.meta.json"));
+	meta_c = read_in(c, "driver.meta.json");
+	g_assert_cmpstr(meta_c, ==, OLD_META("drv.c.old"));
+	assert_not_renamed(drivers, "a_noexe");
+	assert_not_renamed(drivers, "b_first");
+	assert_not_renamed(drivers, "c_refresh");
+	g_assert_cmpuint(scan_warnings->len, ==, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -630,6 +1218,16 @@ main(int argc, char **argv)
 	g_test_add_func("/driver-scan/cancel", test_scan_cancel_func);
 	g_test_add_func("/driver-scan/cancel-before-start", test_scan_cancel_before_func);
 	g_test_add_func("/driver-scan/missing-dir", test_scan_missing_dir_func);
+	g_test_add_func("/driver-scan/fifo-meta", test_scan_fifo_meta_func);
+	g_test_add_func("/driver-scan/load-capped", test_load_capped_func);
+	g_test_add_func("/driver-scan/unreadable-folder", test_scan_unreadable_folder_func);
+	g_test_add_func("/driver-scan/recover-refresh", test_scan_recover_refresh_func);
+	g_test_add_func("/driver-scan/recover-first-export", test_scan_recover_first_export_func);
+	g_test_add_func("/driver-scan/rename-refused", test_scan_rename_refused_func);
+	g_test_add_func("/driver-scan/quarantine-drops-meta",
+			test_scan_quarantine_drops_meta_func);
+	g_test_add_func("/driver-scan/symlinked-meta", test_scan_symlinked_meta_func);
+	g_test_add_func("/driver-scan/cancel-after-listing", test_scan_cancel_after_listing_func);
 
 	return g_test_run();
 }
