@@ -464,7 +464,14 @@ static void
 list_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
 	ScanData *data = task_data;
-	g_autoptr(GPtrArray) names = stdiolink_scan_list_subdirs(data->drivers_dir);
+	GError *error = NULL;
+	g_autoptr(GPtrArray) names = stdiolink_scan_list_subdirs(data->drivers_dir, &error);
+
+	/* an unreadable drivers/ must not pass for an empty one: the scan fails */
+	if (names == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
 
 	for (guint i = 0; i < names->len && !g_cancellable_is_cancelled(cancellable); i++) {
 		const char *name = g_ptr_array_index(names, i);
@@ -911,8 +918,12 @@ list_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GTask) task = user_data;
 	ScanData *data = g_task_get_task_data(task);
+	GError *error = NULL;
 
-	g_task_propagate_boolean(G_TASK(res), NULL);
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
 
 	/* the last step removes the notes the first one left, then fails the scan */
 	if (g_cancellable_is_cancelled(g_task_get_cancellable(task))) {

@@ -655,7 +655,9 @@ stdiolink_driver_catalog_load(const char *drivers_dir, StdiolinkDriverScanStats 
 	g_return_val_if_fail(drivers_dir != NULL, NULL);
 
 	by_id = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
-	names = stdiolink_scan_list_subdirs(drivers_dir);
+	names = stdiolink_scan_list_subdirs(drivers_dir, NULL);
+	if (names == NULL)
+		names = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < names->len; i++) {
 		const char *name = g_ptr_array_index(names, i);
 		g_autofree char *path = NULL;

@@ -278,6 +278,7 @@ service_scan_thread(GTask *task, gpointer source, gpointer task_data, GCancellab
 {
 	ServiceScan *scan = task_data;
 	const char *dirs[] = {scan->services_dir, scan->projects_dir, scan->logs_dir};
+	GError *error = NULL;
 
 	/* the daemon creates these three, never drivers/ */
 	for (guint i = 0; scan->startup && i < G_N_ELEMENTS(dirs); i++) {
@@ -289,7 +290,11 @@ service_scan_thread(GTask *task, gpointer source, gpointer task_data, GCancellab
 		}
 	}
 
-	scan->services = stdiolink_service_scan(scan->services_dir, &scan->stats);
+	scan->services = stdiolink_service_scan(scan->services_dir, &scan->stats, &error);
+	if (scan->services == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
 	if (scan->startup) {
 		load_projects(scan);
 		scan->platform = read_platform();

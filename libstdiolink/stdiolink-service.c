@@ -123,22 +123,31 @@ stdiolink_scan_sort_names(GPtrArray *names)
  *
  * Lists the folders a scan looks at (scanning.md section 1): immediate sub-directories,
  * symbolic links to directories included, hidden (dot) entries excluded, sorted by name
- * case-insensitively. A missing @parent gives an empty list.
+ * case-insensitively. A missing @parent gives an empty list; a @parent that exists but
+ * cannot be read (permissions, out of descriptors) is an error, so that a scan never takes
+ * a passing failure for an empty folder.
  *
- * Returns: (transfer full) (element-type utf8): the names, without the parent path
+ * Returns: (transfer full) (element-type utf8) (nullable): the names, without the parent
+ *   path, or %NULL with @error set
  */
 GPtrArray *
-stdiolink_scan_list_subdirs(const char *parent)
+stdiolink_scan_list_subdirs(const char *parent, GError **error)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GDir) dir = NULL;
+	g_autoptr(GError) local_error = NULL;
 	const char *name;
 
 	g_return_val_if_fail(parent != NULL, NULL);
 
-	dir = g_dir_open(parent, 0, NULL);
-	if (dir == NULL)
-		return g_steal_pointer(&names);
+	dir = g_dir_open(parent, 0, &local_error);
+	if (dir == NULL) {
+		if (g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return g_steal_pointer(&names);
+		g_set_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL,
+			    "cannot read folder %s: %s", parent, local_error->message);
+		return NULL;
+	}
 
 	while ((name = g_dir_read_name(dir)) != NULL) {
 		g_autofree char *path = NULL;
@@ -470,34 +479,40 @@ has_service_id(GPtrArray *services, const char *id)
  * stdiolink_service_scan:
  * @services_dir: the `services/` folder
  * @stats: (out caller-allocates) (optional): the counters of the scan
+ * @error: return location for a #GError
  *
  * Loads every service folder (scanning.md 2.1) in case-insensitive name order. A folder
  * that fails to load, or whose id an earlier folder already has, is skipped and logged
- * as a warning. A missing @services_dir gives an empty list. Safe to call from a worker
- * thread.
+ * as a warning. A missing @services_dir gives an empty list; one that cannot be read is
+ * an error (see stdiolink_scan_list_subdirs()). Safe to call from a worker thread.
  *
- * Returns: (transfer container) (element-type StdiolinkService): the loaded services
+ * Returns: (transfer container) (element-type StdiolinkService) (nullable): the loaded
+ *   services, or %NULL with @error set
  */
 GPtrArray *
-stdiolink_service_scan(const char *services_dir, StdiolinkServiceScanStats *stats)
+stdiolink_service_scan(const char *services_dir, StdiolinkServiceScanStats *stats,
+		       GError **error)
 {
 	g_autoptr(GPtrArray) names = NULL;
-	GPtrArray *services = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autoptr(GPtrArray) services = NULL;
 	StdiolinkServiceScanStats counts = {0};
 
-	g_return_val_if_fail(services_dir != NULL, services);
+	g_return_val_if_fail(services_dir != NULL, NULL);
 
-	names = stdiolink_scan_list_subdirs(services_dir);
+	names = stdiolink_scan_list_subdirs(services_dir, error);
+	if (names == NULL)
+		return NULL;
+	services = g_ptr_array_new_with_free_func(g_object_unref);
 	for (guint i = 0; i < names->len; i++) {
 		g_autofree char *path = g_build_filename(services_dir, names->pdata[i], NULL);
-		g_autoptr(GError) error = NULL;
+		g_autoptr(GError) load_error = NULL;
 		g_autoptr(StdiolinkService) svc = NULL;
 
 		counts.scanned_dirs++;
-		svc = stdiolink_service_load(path, &error);
+		svc = stdiolink_service_load(path, &load_error);
 		if (svc == NULL) {
 			counts.failed_services++;
-			log_skipped(path, error->message);
+			log_skipped(path, load_error->message);
 			continue;
 		}
 
@@ -517,7 +532,7 @@ stdiolink_service_scan(const char *services_dir, StdiolinkServiceScanStats *stat
 
 	if (stats != NULL)
 		*stats = counts;
-	return services;
+	return g_steal_pointer(&services);
 }
 
 /* ---- accessors --------------------------------------------------------------------- */

@@ -26,11 +26,13 @@ typedef struct {
 
 gint stdiolink_scan_compare_names(const char *a, const char *b);
 void stdiolink_scan_sort_names(GPtrArray *names);
-GPtrArray *stdiolink_scan_list_subdirs(const char *parent);
+GPtrArray *stdiolink_scan_list_subdirs(const char *parent, GError **error);
 
 StdiolinkService *stdiolink_service_load(const char *dir, GError **error);
 gboolean stdiolink_service_check_manifest(JsonObject *manifest, GError **error);
-GPtrArray *stdiolink_service_scan(const char *services_dir, StdiolinkServiceScanStats *stats);
+GPtrArray *stdiolink_service_scan(const char *services_dir,
+				  StdiolinkServiceScanStats *stats,
+				  GError **error);
 
 const char *stdiolink_service_get_id(StdiolinkService *self);
 const char *stdiolink_service_get_name(StdiolinkService *self);

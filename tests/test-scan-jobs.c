@@ -766,6 +766,53 @@ test_job_route_errors(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* an unreadable folder fails the scan and changes nothing, where it used to empty it all */
+static void
+test_unreadable_folders_fail_scans(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *drivers = NULL;
+	g_autofree char *services = NULL;
+	g_autofree char *moved = NULL;
+	g_autoptr(JsonNode) drivers_failed = NULL;
+	g_autoptr(JsonNode) services_failed = NULL;
+	g_autoptr(JsonNode) list = NULL;
+	guint status = 0;
+
+	sl_daemon_fixture_init(&fx);
+	add_driver(&fx, "keep", "ok demo.keep");
+	sl_daemon_fixture_add_test_service(&fx, "svc", SCHEMA_PORT);
+	sl_daemon_fixture_start(&fx);
+
+	/* files where the folders were: the same failure for every user, root too */
+	drivers = g_build_filename(fx.root, "drivers", NULL);
+	moved = g_build_filename(fx.root, "drivers.away", NULL);
+	g_assert_cmpint(g_rename(drivers, moved), ==, 0);
+	sl_daemon_fixture_write(&fx, "drivers", "not a folder");
+	services = g_build_filename(fx.root, "services", NULL);
+	g_assert_true(sl_test_remove_tree(services));
+	sl_daemon_fixture_write(&fx, "services", "not a folder");
+
+	drivers_failed = sl_daemon_fixture_request(&fx, "POST", "/api/drivers/scan", "{}",
+						   &status);
+	g_assert_cmpuint(status, ==, 500);
+	sl_daemon_fixture_assert_error(drivers_failed, "internal", NULL);
+	g_assert_true(g_str_has_prefix(member_string(drivers_failed, "error"),
+				       "cannot read folder "));
+	g_assert_cmpuint(count_drivers(&fx), ==, 1);
+
+	services_failed = sl_daemon_fixture_request(&fx, "POST", "/api/services/scan", "{}",
+						    &status);
+	g_assert_cmpuint(status, ==, 500);
+	sl_daemon_fixture_assert_error(services_failed, "internal", NULL);
+	list = request_ok(&fx, "GET", "/api/services", NULL, 200);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+			     json_node_get_object(list), "services")),
+			 ==, 1);
+	sl_daemon_fixture_stop(&fx);
+	sl_daemon_fixture_clear(&fx);
+}
+
 /* ---- service scans -------------------------------------------------------------------- */
 
 
@@ -894,6 +941,8 @@ main(int argc, char **argv)
 			test_other_requests_answered_during_scan);
 	g_test_add_func("/scan-jobs/progress-events-in-order", test_progress_events_in_order);
 	g_test_add_func("/scan-jobs/job-route-errors", test_job_route_errors);
+	g_test_add_func("/scan-jobs/unreadable-folders-fail-scans",
+			test_unreadable_folders_fail_scans);
 	g_test_add_func("/scan-jobs/services-scan-counters", test_services_scan_counters);
 	g_test_add_func("/scan-jobs/services-scan-flags", test_services_scan_flags);
 	return g_test_run();

@@ -115,7 +115,7 @@ test_service_fixtures_func(void)
 							   fr->root, "services", NULL);
 		g_autofree char *root = sl_test_make_tmp_dir("stdiolink-service-XXXXXX");
 		g_autofree char *services = g_build_filename(root, "services", NULL);
-		g_autoptr(GPtrArray) names = stdiolink_scan_list_subdirs(source);
+		g_autoptr(GPtrArray) names = stdiolink_scan_list_subdirs(source, NULL);
 		g_autoptr(GPtrArray) loaded = NULL;
 		StdiolinkServiceScanStats stats;
 		guint n_ids = g_strv_length((char **)fr->ids);
@@ -129,7 +129,7 @@ test_service_fixtures_func(void)
 			sl_test_write_file(to, "index.js", "// placeholder\n", 0644);
 		}
 
-		loaded = stdiolink_service_scan(services, &stats);
+		loaded = stdiolink_service_scan(services, &stats, NULL);
 		g_assert_cmpuint(stats.scanned_dirs, ==, names->len);
 		g_assert_cmpuint(stats.loaded_services, ==, n_ids);
 		g_assert_cmpuint(stats.failed_services, ==, fr->failed);
@@ -338,7 +338,7 @@ test_service_duplicates_func(void)
 	g_autofree char *expected = g_strdup_printf("%s: duplicate service id 'same'", second);
 	StdiolinkServiceScanStats stats;
 
-	services = stdiolink_service_scan(tmp, &stats);
+	services = stdiolink_service_scan(tmp, &stats, NULL);
 	g_assert_cmpuint(stats.scanned_dirs, ==, 3);
 	g_assert_cmpuint(stats.loaded_services, ==, 2);
 	g_assert_cmpuint(stats.failed_services, ==, 1);
@@ -379,12 +379,12 @@ test_service_scan_dirs_func(void)
 	g_assert_cmpint(symlink("/nonexistent/dir", dangling), ==, 0);
 
 	/* folders and links to folders, no dot entries, no files, no dangling links */
-	names = stdiolink_scan_list_subdirs(services);
+	names = stdiolink_scan_list_subdirs(services, NULL);
 	g_assert_cmpuint(names->len, ==, G_N_ELEMENTS(expected));
 	for (guint i = 0; i < names->len; i++)
 		g_assert_cmpstr(names->pdata[i], ==, expected[i]);
 
-	loaded = stdiolink_service_scan(services, &stats);
+	loaded = stdiolink_service_scan(services, &stats, NULL);
 	g_assert_cmpuint(stats.scanned_dirs, ==, 4);
 	g_assert_cmpuint(stats.loaded_services, ==, 4);
 	g_assert_cmpuint(stats.failed_services, ==, 0);
@@ -403,11 +403,37 @@ test_service_missing_dir_func(void)
 	g_autoptr(GPtrArray) services = NULL;
 	StdiolinkServiceScanStats stats = {1, 1, 1};
 
-	services = stdiolink_service_scan("/nonexistent/stdiolink/services", &stats);
+	services = stdiolink_service_scan("/nonexistent/stdiolink/services", &stats, NULL);
 	g_assert_cmpuint(services->len, ==, 0);
 	g_assert_cmpuint(stats.scanned_dirs, ==, 0);
 	g_assert_cmpuint(stats.loaded_services, ==, 0);
 	g_assert_cmpuint(stats.failed_services, ==, 0);
+}
+
+/* a services folder that exists but cannot be read is an error, not an empty folder */
+static void
+test_service_unreadable_dir_func(void)
+{
+	g_autofree char *tmp = sl_test_make_tmp_dir("stdiolink-svc-XXXXXX");
+	g_autofree char *services = g_build_filename(tmp, "services", NULL);
+	g_autoptr(GPtrArray) loaded = NULL;
+	g_autoptr(GPtrArray) names = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *expected = NULL;
+
+	/* a file where the folder should be fails the same way for every user, root too */
+	sl_test_write_file(tmp, "services", "not a folder", 0644);
+	loaded = stdiolink_service_scan(services, NULL, &error);
+	g_assert_null(loaded);
+	g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL);
+	expected = g_strconcat("cannot read folder ", services, ": ", NULL);
+	g_assert_true(g_str_has_prefix(error->message, expected));
+	g_clear_error(&error);
+
+	names = stdiolink_scan_list_subdirs(services, &error);
+	g_assert_null(names);
+	g_assert_error(error, STDIOLINK_ERROR, STDIOLINK_ERROR_INTERNAL);
+	sl_test_remove_tree(tmp);
 }
 
 #define EXEC_MANIFEST(entry) "{\"manifestVersion\": \"1\", \"id\": \"x\", \"name\": \"X\"," \
@@ -587,7 +613,7 @@ test_service_scan_log_func(void)
 	g_autofree char *good = make_service(tmp, "good", MANIFEST("good"), "", SCHEMA);
 	g_autofree char *expected = g_strdup_printf(
 	    "%s: unsupported manifestVersion: \"2\" (expected \"1\")", bad);
-	g_autoptr(GPtrArray) services = stdiolink_service_scan(tmp, NULL);
+	g_autoptr(GPtrArray) services = stdiolink_service_scan(tmp, NULL, NULL);
 
 	g_assert_cmpuint(services->len, ==, 1);
 	g_assert_cmpuint(scan_warnings->len, ==, 1);
@@ -611,6 +637,7 @@ main(int argc, char **argv)
 	g_test_add_func("/service/duplicates", test_service_duplicates_func);
 	g_test_add_func("/service/scan-dirs", test_service_scan_dirs_func);
 	g_test_add_func("/service/missing-dir", test_service_missing_dir_func);
+	g_test_add_func("/service/unreadable-dir", test_service_unreadable_dir_func);
 	g_test_add_func("/service/exec-errors", test_service_exec_errors_func);
 	g_test_add_func("/service/exec-ok", test_service_exec_ok_func);
 	g_test_add_func("/service/list-json", test_service_list_json_func);
