@@ -214,7 +214,10 @@ has_field(GString *entries, const char *field)
 	return memmem(entries->str, entries->len, field, strlen(field)) != NULL;
 }
 
-/* starts the daemon with its stderr a file that JOURNAL_STREAM names, /run bound to @run */
+/*
+ * Starts the daemon with its stderr a file that JOURNAL_STREAM names, /run bound to @run.
+ * Entering the user namespace clears a parent-death signal, so setpriv sets it after.
+ */
 static GSubprocess *
 spawn_under_journal(SlDaemonFixture *fx, const char *run_dir, int stderr_fd)
 {
@@ -233,7 +236,8 @@ spawn_under_journal(SlDaemonFixture *fx, const char *run_dir, int stderr_fd)
 	g_subprocess_launcher_take_stderr_fd(launcher, stderr_fd);
 	daemon = g_subprocess_launcher_spawn(
 	    launcher, &error, "unshare", "-Urm", "/bin/sh", "-c",
-	    "mount --bind \"$SL_RUN_DIR\" /run && exec \"$0\" \"$@\"", g_getenv("STDIOLINKD"),
+	    "mount --bind \"$SL_RUN_DIR\" /run && exec setpriv --pdeathsig KILL \"$0\" \"$@\"",
+	    g_getenv("STDIOLINKD"),
 	    data_root, "--port=0", "--log-level=debug", NULL);
 	g_assert_no_error(error);
 	return daemon;
