@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -45,10 +47,18 @@
  * file, a first export again). Every scan starts by settling the notes it finds: a copy is
  * the truth and goes back over driver.meta.json; a marker means the meta file is a broken
  * first export and is deleted, so the folder is exported and judged as a first export
- * again. The notes are hidden files: the folder listing and the executable lookup
- * (`stdio.drv.*`) never see them. Two scans of one drivers folder must not overlap, or the
- * first step of one would undo the other's exports in flight; the job manager runs one at
- * a time.
+ * again. A marker that is not an empty regular file was not written by a scan and is not
+ * trusted: the folder is reported and left alone. The notes are hidden files: the folder
+ * listing and the executable lookup (`stdio.drv.*`) never see them. Two scans of one
+ * drivers folder must not overlap, or the first step of one would undo the other's exports
+ * in flight; the job manager runs one at a time. An atomic write killed half way leaves its
+ * temporary file (`<name>.XXXXXX`, see g_file_set_contents_full()) beside the note or the
+ * meta file; the first step deletes those of the names it writes.
+ *
+ * An export that cannot even start for a reason of the daemon's (no file descriptors,
+ * memory or processes left), or whose note cannot be written, is postponed, not failed:
+ * the folder is reported, keeps its old meta file or stays without one, and is never
+ * quarantined; the next scan tries again. A refresh never runs without its copy.
  */
 
 #define META_FILE_NAME "driver.meta.json"
@@ -56,6 +66,12 @@
 #define MARKER_FILE_NAME "." META_FILE_NAME ".exporting"
 #define FAILED_SUFFIX ".failed"
 #define DEFAULT_TIMEOUT_MS 10000
+
+/* how many exports one main loop iteration starts: each spawn costs a fork and an exec */
+#define STARTS_PER_ITERATION 4
+
+/* the names whose atomic writes leave `<name>.XXXXXX` behind when killed */
+static const char *const atomic_names[] = {META_FILE_NAME, PREV_FILE_NAME, MARKER_FILE_NAME};
 
 typedef struct {
 	char *name;
@@ -73,11 +89,13 @@ typedef struct {
 
 	/* set on the main thread by the export, or by step 1 if it cannot run */
 	gboolean started;
+	gboolean postponed;	/* not run for the daemon's reason: reported, tried next time */
 	const char *failure_code; /* static; %NULL while the export looks good */
 	char *failure_message;
 
 	/* set by the last step */
 	gboolean quarantine;
+	gboolean gone;		/* the folder went away during the scan: reported, left alone */
 } ScanEntry;
 
 typedef struct {
@@ -97,6 +115,7 @@ typedef struct {
 	GPtrArray *running; /* Export */
 	guint next;
 	guint done;
+	gboolean pump_scheduled;
 	gboolean finishing;
 } ScanData;
 
@@ -340,10 +359,33 @@ recover_refresh(ScanEntry *entry, GError **error)
 static gboolean
 recover_first_export(ScanEntry *entry, GError **error)
 {
+	gboolean had_meta = path_exists(entry->meta_path);
+
 	if (!remove_file(entry->meta_path, error) || !remove_file(entry->marker_path, error))
 		return FALSE;
-	g_message("driver scan: %s: dropped the metadata of an interrupted first export",
-		  entry->dir);
+	if (had_meta)
+		g_message("driver scan: %s: dropped the metadata of an interrupted first export",
+			  entry->dir);
+	return TRUE;
+}
+
+/* a scan writes its marker as an empty regular file; anything else is not ours to act on */
+static gboolean
+check_marker(ScanEntry *entry, gboolean *present, GError **error)
+{
+	GStatBuf st;
+
+	*present = FALSE;
+	if (g_lstat(entry->marker_path, &st) != 0) {
+		if (errno == ENOENT)
+			return TRUE;
+		return stdiolink_set_invalid_data(error, "cannot look at %s: %s",
+						  MARKER_FILE_NAME, g_strerror(errno));
+	}
+	*present = TRUE;
+	if (!S_ISREG(st.st_mode) || st.st_size != 0)
+		return stdiolink_set_invalid_data(error, "%s is not an empty regular file",
+						  MARKER_FILE_NAME);
 	return TRUE;
 }
 
@@ -352,16 +394,72 @@ static gboolean
 recover_folder(ScanEntry *entry, GError **error)
 {
 	gboolean had_prev = path_exists(entry->prev_path);
+	gboolean had_marker;
 
+	if (!check_marker(entry, &had_marker, error))
+		return FALSE;
 	if (had_prev && !recover_refresh(entry, error))
 		return FALSE;
-	if (!path_exists(entry->marker_path))
+	if (!had_marker)
 		return TRUE;
 
 	/* both notes cannot come from one scan; the copy, being the truth, wins */
 	if (had_prev)
 		return remove_file(entry->marker_path, error);
 	return recover_first_export(entry, error);
+}
+
+/* "<name>." and six characters of g_mkstemp()'s alphabet: the temporary file of an atomic
+ * write of @name */
+static gboolean
+is_atomic_leftover(const char *file_name, const char *name)
+{
+	gsize length = strlen(name);
+	const char *suffix;
+
+	if (strncmp(file_name, name, length) != 0 || file_name[length] != '.')
+		return FALSE;
+	suffix = file_name + length + 1;
+	if (strlen(suffix) != 6)
+		return FALSE;
+	for (guint i = 0; i < 6; i++) {
+		if (!g_ascii_isalnum(suffix[i]))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+is_any_atomic_leftover(const char *file_name)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(atomic_names); i++) {
+		if (is_atomic_leftover(file_name, atomic_names[i]))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* the temporary files of atomic writes a killed daemon left; only regular files, so that a
+ * folder someone named like one stays */
+static void
+remove_atomic_leftovers(ScanEntry *entry)
+{
+	g_autoptr(GDir) dir = g_dir_open(entry->dir, 0, NULL);
+	const char *name;
+
+	if (dir == NULL)
+		return;
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = NULL;
+		GStatBuf st;
+
+		if (!is_any_atomic_leftover(name))
+			continue;
+		path = g_build_filename(entry->dir, name, NULL);
+		if (g_lstat(path, &st) == 0 && S_ISREG(st.st_mode) && remove_or_warn(path))
+			g_message("driver scan: %s: removed %s, left by an interrupted write",
+				  entry->dir, name);
+	}
 }
 
 static void
@@ -372,17 +470,29 @@ set_export_failure(ScanEntry *entry, const char *code, char *message)
 	entry->failure_message = message;
 }
 
+/* reported and tried again by the next scan, never quarantined: not the driver's fault */
 static void
-keep_old_meta(ScanEntry *entry)
+postpone_export(ScanEntry *entry, const char *reason)
 {
-	g_autoptr(GError) error = NULL;
+	entry->postponed = TRUE;
+	set_export_failure(entry, "export_failed",
+			   g_strdup_printf("%s; will retry on the next scan", reason));
+}
 
-	/* without the bytes a failed refresh leaves whatever the export wrote; such a file
-	 * (too large, unreadable) would not load anyway */
+/* the copy a refresh needs: a failed refresh puts these bytes back */
+static gboolean
+write_prev_note(ScanEntry *entry, GError **error)
+{
+	gsize length;
+	const char *text;
+
 	entry->old_meta = stdiolink_driver_read_meta_file(entry->meta_path, &entry->old_mode,
-							  &error);
+							  error);
 	if (entry->old_meta == NULL)
-		g_debug("driver scan: cannot keep %s: %s", entry->meta_path, error->message);
+		return FALSE;
+	text = g_bytes_get_data(entry->old_meta, &length);
+	return stdiolink_write_file_atomic(entry->prev_path, length > 0 ? text : "",
+					   (gssize)length, entry->old_mode, error);
 }
 
 /* leaves the note that lets the next scan undo the export after a crash */
@@ -390,30 +500,23 @@ static void
 guard_export(ScanEntry *entry)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree char *reason = NULL;
 	gboolean written;
 
-	if (entry->had_meta && entry->old_meta == NULL)
-		return;
-	if (entry->had_meta) {
-		gsize length;
-		const char *text = g_bytes_get_data(entry->old_meta, &length);
-
-		written = stdiolink_write_file_atomic(entry->prev_path, length > 0 ? text : "",
-						      (gssize)length, entry->old_mode, &error);
-	} else {
+	if (entry->had_meta)
+		written = write_prev_note(entry, &error);
+	else
 		written = stdiolink_write_file_atomic(entry->marker_path, "", 0, 0644, &error);
-	}
 	if (written) {
 		entry->guarded = TRUE;
 		return;
 	}
 
-	/* unguarded, a crash could lose the old file or leave one that passes for metadata;
-	 * a refresh is then not run, a first export counts as failed */
+	/* unguarded, a crash could lose the old file or leave one that passes for metadata:
+	 * the export does not run */
 	entry->needs_export = FALSE;
-	set_export_failure(entry, "export_failed",
-			   g_strdup_printf("cannot prepare the metadata export: %s",
-					   error->message));
+	reason = g_strdup_printf("cannot prepare the metadata export: %s", error->message);
+	postpone_export(entry, reason);
 }
 
 static ScanEntry *
@@ -427,6 +530,18 @@ scan_entry_new(const char *drivers_dir, const char *name)
 	entry->prev_path = g_build_filename(entry->dir, PREV_FILE_NAME, NULL);
 	entry->marker_path = g_build_filename(entry->dir, MARKER_FILE_NAME, NULL);
 	return entry;
+}
+
+/* a meta file that is there but cannot be reached: stat() fails for another reason than a
+ * dangling symbolic link, which an export writes through like a missing file */
+static char *
+unfollowable_meta_message(const char *meta_path)
+{
+	GStatBuf st;
+
+	if (g_stat(meta_path, &st) == 0 || errno == ENOENT)
+		return NULL;
+	return g_strdup_printf("cannot open %s: %s", META_FILE_NAME, g_strerror(errno));
 }
 
 /* decides whether @entry is exported, after settling what an interrupted scan left */
@@ -445,6 +560,13 @@ prepare_entry(ScanEntry *entry, gboolean refresh_meta)
 		return;
 	}
 
+	remove_atomic_leftovers(entry);
+
+	/* a symbolic link that cannot be followed (a loop) is no missing file: left alone */
+	entry->skip_message = unfollowable_meta_message(entry->meta_path);
+	if (entry->skip_message != NULL)
+		return;
+
 	entry->exe = stdiolink_driver_find_executable(entry->dir);
 	entry->had_meta = g_file_test(entry->meta_path, G_FILE_TEST_EXISTS);
 	regular_meta = g_file_test(entry->meta_path, G_FILE_TEST_IS_REGULAR);
@@ -453,11 +575,8 @@ prepare_entry(ScanEntry *entry, gboolean refresh_meta)
 	 * writes into a FIFO or a device in the place of the meta file */
 	entry->needs_export = entry->exe != NULL &&
 			      (!entry->had_meta || (refresh_meta && regular_meta));
-	if (!entry->needs_export)
-		return;
-	if (entry->had_meta)
-		keep_old_meta(entry);
-	guard_export(entry);
+	if (entry->needs_export)
+		guard_export(entry);
 }
 
 static void
@@ -525,6 +644,20 @@ judge_export(ScanEntry *entry, StdiolinkDriverScanResult *result)
 		return;
 	}
 
+	/* renamed or removed behind our back: whatever failed below would only say so again */
+	if (!path_exists(entry->dir)) {
+		entry->gone = TRUE;
+		add_failure(result, entry, "invalid_data",
+			    "the driver folder went away during the scan");
+		return;
+	}
+
+	/* the old meta file, if any, is untouched: loaded as if no refresh was asked for */
+	if (entry->postponed) {
+		add_failure(result, entry, entry->failure_code, entry->failure_message);
+		return;
+	}
+
 	if (entry->needs_export && entry->failure_code == NULL &&
 	    !check_meta_object(entry->meta_path, &error))
 		set_export_failure(entry, "export_failed",
@@ -552,7 +685,9 @@ load_driver(ScanEntry *entry, GHashTable *by_id, StdiolinkDriverScanResult *resu
 	g_autoptr(GError) error = NULL;
 	StdiolinkDriver *driver;
 
-	if (entry->quarantine || entry->skip_message != NULL)
+	if (entry->quarantine || entry->skip_message != NULL || entry->gone)
+		return;
+	if (entry->postponed && !entry->had_meta)
 		return;
 	driver = stdiolink_driver_load(entry->dir, &error);
 	if (driver == NULL) {
@@ -610,12 +745,14 @@ settle_entry(ScanEntry *entry, StdiolinkDriverScanStats *stats)
 		return;
 	}
 
-	if (!entry->guarded)
+	if (!entry->guarded || entry->gone)
 		return;
-	if (entry->failure_code != NULL)
+	if (entry->failure_code == NULL)
+		remove_or_warn(entry->had_meta ? entry->prev_path : entry->marker_path);
+	else if (entry->had_meta)
 		undo_refresh(entry);
 	else
-		remove_or_warn(entry->had_meta ? entry->prev_path : entry->marker_path);
+		undo_first_export(entry); /* postponed, so never run */
 }
 
 static gint
@@ -840,18 +977,46 @@ spawn_export(ScanData *data, ScanEntry *entry, GError **error)
 	return g_subprocess_launcher_spawnv(launcher, argv, error);
 }
 
+/* the driver's program cannot be run: missing, not executable, a bad interpreter or
+ * binary. Anything else (no file descriptors, memory or processes left, a pipe or a fork
+ * that failed) is the daemon's trouble and passes. */
+static gboolean
+is_driver_spawn_error(const GError *error)
+{
+	static const int driver_codes[] = {
+	    G_SPAWN_ERROR_ACCES, G_SPAWN_ERROR_PERM,  G_SPAWN_ERROR_NOENT,
+	    G_SPAWN_ERROR_NOEXEC, G_SPAWN_ERROR_NOTDIR, G_SPAWN_ERROR_LOOP,
+	    G_SPAWN_ERROR_ISDIR, G_SPAWN_ERROR_LIBBAD, G_SPAWN_ERROR_INVAL,
+	    G_SPAWN_ERROR_NAMETOOLONG,
+	};
+
+	if (error->domain == G_IO_ERROR)
+		return error->code == G_IO_ERROR_NOT_FOUND ||
+		       error->code == G_IO_ERROR_PERMISSION_DENIED;
+	if (error->domain != G_SPAWN_ERROR)
+		return FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(driver_codes); i++) {
+		if (error->code == driver_codes[i])
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static void
 start_export(GTask *task, ScanEntry *entry)
 {
 	ScanData *data = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
 	GSubprocess *proc = spawn_export(data, entry, &error);
+	g_autofree char *reason = NULL;
 	Export *export;
 
 	if (proc == NULL) {
-		set_export_failure(entry, "export_failed",
-				   g_strdup_printf("cannot run the metadata export: %s",
-						   error->message));
+		reason = g_strdup_printf("cannot run the metadata export: %s", error->message);
+		if (is_driver_spawn_error(error))
+			set_export_failure(entry, "export_failed", g_steal_pointer(&reason));
+		else
+			postpone_export(entry, reason);
 		report_done(task, entry);
 		return;
 	}
@@ -869,19 +1034,56 @@ start_export(GTask *task, ScanEntry *entry)
 	g_subprocess_wait_async(proc, NULL, export_exited_cb, export);
 }
 
-/* starts exports while there is room; once none runs any more, the last step */
+static gboolean
+pump_cb(gpointer user_data)
+{
+	GTask *task = user_data;
+	ScanData *data = g_task_get_task_data(task);
+
+	data->pump_scheduled = FALSE;
+	pump(task);
+	return G_SOURCE_REMOVE;
+}
+
+/* the rest of a pool too large for one iteration: started from the next ones */
+static void
+schedule_pump(GTask *task)
+{
+	ScanData *data = g_task_get_task_data(task);
+	g_autoptr(GSource) source = NULL;
+
+	if (data->pump_scheduled)
+		return;
+	data->pump_scheduled = TRUE;
+	source = g_idle_source_new();
+	g_source_set_callback(source, pump_cb, g_object_ref(task), g_object_unref);
+	g_source_attach(source, g_task_get_context(task));
+}
+
+/* starts exports while there is room, a few per main loop iteration so that a large pool
+ * does not hold the loop up; once none runs nor is left, the last step */
 static void
 pump(GTask *task)
 {
 	ScanData *data = g_task_get_task_data(task);
 	GCancellable *cancellable = g_task_get_cancellable(task);
+	gboolean cancelled = g_cancellable_is_cancelled(cancellable);
+	guint starts = 0;
 
-	while (data->running->len < data->parallelism && data->next < data->entries->len &&
-	       !g_cancellable_is_cancelled(cancellable)) {
+	while (!cancelled && data->running->len < data->parallelism &&
+	       data->next < data->entries->len && starts < STARTS_PER_ITERATION) {
 		ScanEntry *entry = g_ptr_array_index(data->entries, data->next++);
 
-		if (entry->needs_export)
-			start_export(task, entry);
+		if (!entry->needs_export)
+			continue;
+		start_export(task, entry);
+		starts++;
+	}
+
+	if (!cancelled && data->next < data->entries->len) {
+		if (data->running->len < data->parallelism)
+			schedule_pump(task);
+		return;
 	}
 	if (data->running->len == 0 && !data->finishing)
 		start_finish(task);
@@ -931,6 +1133,10 @@ list_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 
+	/* the total is known from here on */
+	if (data->progress != NULL)
+		data->progress(0, data->entries->len, NULL, data->progress_data);
+
 	/* folders with nothing to export are done already */
 	watch_cancellation(task);
 	for (guint i = 0; i < data->entries->len; i++) {
@@ -976,7 +1182,8 @@ scan_data_new(const char *drivers_dir, const StdiolinkDriverScanOptions *options
  * stdiolink_driver_scan_async: (skip)
  * @drivers_dir: the `drivers/` folder; a missing one gives an empty result
  * @options: how to run the exports
- * @progress: (nullable): called once per scanned folder when its work is done
+ * @progress: (nullable): called once with 0 done when the folders are listed, then once
+ *   per scanned folder when its work is done
  * @progress_data: data for @progress
  * @cancellable: (nullable): a #GCancellable
  * @callback: called on the caller's main context when the scan is over
@@ -989,15 +1196,22 @@ scan_data_new(const char *drivers_dir, const StdiolinkDriverScanOptions *options
  * first export fails loses what the export wrote and is renamed to `<name>.failed`, a
  * failed refresh keeps the old metadata, and the drivers are loaded. A folder that cannot
  * be read is left alone, with an `invalid_data` failure; so is a meta file that is not a
- * regular file (a FIFO, a device): it is never exported into nor waited on. Files are read
- * in worker threads only; the caller's main loop never waits.
+ * regular file (a FIFO, a device, a symbolic link loop): it is never exported into nor
+ * waited on. An export that cannot start for the daemon's own reasons (too many open
+ * files, no memory, no process left) is postponed: an `export_failed` failure, the old
+ * metadata kept or none written, no quarantine; the next scan tries again. Files are read
+ * in worker threads only, and a large pool of exports is started a few per main loop
+ * iteration; the caller's main loop never waits.
  *
  * The scan survives a crash: before each export it leaves a hidden note in the folder (a
  * copy of the old meta file, `.driver.meta.json.prev`, or for a first export a marker,
  * `.driver.meta.json.exporting`), removed once the folder is settled; each scan first
  * settles the notes a killed daemon left, putting a copy back over the meta file and
  * deleting the meta file of a marked folder, which is then exported as a first export
- * again. Two scans of one @drivers_dir must therefore not overlap.
+ * again, and deletes the temporary files of atomic writes that were cut short
+ * (`driver.meta.json.XXXXXX`, `.driver.meta.json.prev.XXXXXX`). A refresh whose copy
+ * cannot be written does not run. Two scans of one @drivers_dir must therefore not
+ * overlap.
  *
  * Cancelling @cancellable kills the running exports, starts no more, restores the meta
  * files they changed, deletes the ones they created, removes the notes and renames

@@ -32,7 +32,9 @@ typedef struct {
  * @message: what went wrong, in English
  *
  * One problem a driver scan met. A folder may have two: a failed refresh, then old
- * metadata that does not load either.
+ * metadata that does not load either. An `export_failed` whose message ends in "will
+ * retry on the next scan" is the daemon's trouble, not the driver's: the folder is not
+ * quarantined.
  */
 typedef struct {
 	char *dir_name;
@@ -57,9 +59,10 @@ typedef struct {
 
 /**
  * StdiolinkDriverScanProgressFunc:
- * @done: how many scanned folders are finished, 1 to @total, increasing by one per call
- * @total: how many folders the scan looks at (`scanned`)
- * @dir_name: the folder just finished
+ * @done: how many scanned folders are finished: 0 on the first call, made once the
+ *   folders are listed, then 1 to @total, increasing by one per call
+ * @total: how many folders the scan looks at (`scanned`), the same in every call
+ * @dir_name: (nullable): the folder just finished; %NULL on the first call
  * @user_data: the data given with the function
  *
  * Called on the main context of the caller of stdiolink_driver_scan_async().

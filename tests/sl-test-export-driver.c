@@ -22,6 +22,8 @@
  *   noid                write a JSON object without info.id and exit 0
  *   array               write [1] and exit 0
  *   nowrite             exit 0 without writing
+ *   vanish              overwrite the meta with garbage, move the folder to
+ *                       `<drivers>/../vanished-<name>`, exit 1
  *
  * The meta is written in place (truncate, then write), as a careless driver would.
  */
@@ -161,6 +163,20 @@ write_traces(const char *dir, const char *log, const char *name)
 	append_line(log, line);
 }
 
+/* as if someone moved the folder away while the scan ran */
+static int
+vanish(const char *dir, const char *log, const char *name, const char *meta)
+{
+	g_autofree char *root = g_path_get_dirname(log);
+	g_autofree char *target_name = g_strconcat("vanished-", name, NULL);
+	g_autofree char *target = g_build_filename(root, target_name, NULL);
+
+	write_text(meta, "garbage");
+	if (rename(dir, target) != 0)
+		exit(75);
+	return 1;
+}
+
 static int
 run(const char *dir, const char *log, const char *name, const char *meta, char **words)
 {
@@ -187,6 +203,8 @@ run(const char *dir, const char *log, const char *name, const char *meta, char *
 		write_text(meta, "{\"info\": {\"name\": \"no id\"}}");
 	} else if (g_str_equal(mode, "array")) {
 		write_text(meta, "[1]");
+	} else if (g_str_equal(mode, "vanish")) {
+		return vanish(dir, log, name, meta);
 	} else if (!g_str_equal(mode, "nowrite")) {
 		return 64;
 	}

@@ -1,8 +1,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,18 +55,25 @@ make_driver(const char *drivers, const char *name, const char *behaviour, const 
 
 typedef struct {
 	GPtrArray *names;
+	gboolean listed; /* the first call, done 0 with the total, came */
 	guint last_done;
 	guint total;
-	GCancellable *cancel; /* nullable: cancelled by the first call */
+	GCancellable *cancel; /* nullable: cancelled once the first folder is done */
+	gboolean starve_fds;  /* from the listing to the last folder, no file descriptor left */
+	gboolean starved;
+	struct rlimit saved_limit;
 } Progress;
 
 static void
 progress_init(Progress *progress)
 {
 	progress->names = g_ptr_array_new_with_free_func(g_free);
+	progress->listed = FALSE;
 	progress->last_done = 0;
 	progress->total = 0;
 	progress->cancel = NULL;
+	progress->starve_fds = FALSE;
+	progress->starved = FALSE;
 }
 
 static void
@@ -73,19 +82,80 @@ progress_clear(Progress *progress)
 	g_clear_pointer(&progress->names, g_ptr_array_unref);
 }
 
+/* the lowest free descriptor: where the next open() would land */
+static int
+lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	g_assert_cmpint(fd, >=, 0);
+	close(fd);
+	return fd;
+}
+
+/* the soft limit at the lowest free descriptor: every open(), pipe() fails with EMFILE */
+static void
+starve_fds(Progress *progress)
+{
+	struct rlimit limit;
+
+	g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &progress->saved_limit), ==, 0);
+	limit = progress->saved_limit;
+	limit.rlim_cur = (rlim_t)lowest_free_fd();
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &limit), ==, 0);
+	progress->starved = TRUE;
+}
+
+static void
+feed_fds(Progress *progress)
+{
+	if (!progress->starved)
+		return;
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &progress->saved_limit), ==, 0);
+	progress->starved = FALSE;
+}
+
+/* valgrind only pretends to lower the limit */
+static gboolean
+fd_limit_enforced(void)
+{
+	Progress probe;
+	int fd;
+
+	starve_fds(&probe);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	feed_fds(&probe);
+	if (fd < 0)
+		return TRUE;
+	close(fd);
+	return FALSE;
+}
+
 static void
 progress_cb(guint done, guint total, const char *dir_name, gpointer user_data)
 {
 	Progress *progress = user_data;
 
-	/* one call per folder, counting up by one, always against the same total */
+	/* first the total, once the folders are listed */
+	if (!progress->listed) {
+		g_assert_cmpuint(done, ==, 0);
+		g_assert_null(dir_name);
+		progress->listed = TRUE;
+		progress->total = total;
+		if (progress->starve_fds)
+			starve_fds(progress);
+		return;
+	}
+
+	/* then one call per folder, counting up by one, always against the same total */
 	g_assert_cmpuint(done, ==, progress->last_done + 1);
-	if (progress->names->len > 0)
-		g_assert_cmpuint(total, ==, progress->total);
+	g_assert_cmpuint(total, ==, progress->total);
 	g_assert_cmpuint(done, <=, total);
+	g_assert_nonnull(dir_name);
 	progress->last_done = done;
-	progress->total = total;
 	g_ptr_array_add(progress->names, g_strdup(dir_name));
+	if (done == total)
+		feed_fds(progress);
 	if (progress->cancel != NULL)
 		g_cancellable_cancel(progress->cancel);
 }
@@ -396,7 +466,9 @@ test_scan_mixed_func(void)
 	g_assert_true(log_has(log, "start a_fast"));
 	g_assert_false(log_has(log, "start j_old.failed"));
 
-	/* every scanned folder once; the one without an export first, before any export */
+	/* the total first, then every scanned folder once; the one without an export first,
+	 * before any export */
+	g_assert_true(progress.listed);
 	g_assert_cmpuint(progress.last_done, ==, 12);
 	g_assert_cmpuint(progress.total, ==, 12);
 	g_assert_cmpstr(progress.names->pdata[0], ==, "i_noexe");
@@ -676,6 +748,7 @@ test_scan_cancel_before_func(void)
 	g_assert_false(exists(a, "driver.meta.json"));
 	assert_not_renamed(drivers, "a_nometa");
 	assert_not_renamed(drivers, "b_noexe");
+	g_assert_false(progress.listed);
 	g_assert_cmpuint(progress.names->len, ==, 0);
 	progress_clear(&progress);
 	sl_test_remove_tree(root);
@@ -700,6 +773,8 @@ test_scan_missing_dir_func(void)
 	g_assert_cmpuint(result->stats.updated, ==, 0);
 	g_assert_cmpuint(result->stats.newly_failed, ==, 0);
 	g_assert_cmpuint(result->stats.skipped_failed, ==, 0);
+	g_assert_true(progress.listed);
+	g_assert_cmpuint(progress.total, ==, 0);
 	g_assert_cmpuint(progress.names->len, ==, 0);
 	g_assert_false(g_file_test(drivers, G_FILE_TEST_EXISTS));
 	progress_clear(&progress);
@@ -1202,6 +1277,391 @@ test_scan_cancel_after_listing_func(void)
 	sl_test_remove_tree(root);
 }
 
+/* the message of a postponed export: the daemon's trouble, tried again next time */
+static void
+assert_postponed(StdiolinkDriverScanResult *result, const char *dir_name, const char *prefix)
+{
+	const char *message = failure_message(result, dir_name);
+
+	g_assert_nonnull(message);
+	g_assert_true(g_str_has_prefix(message, prefix));
+	g_assert_true(g_str_has_suffix(message, "; will retry on the next scan"));
+}
+
+static void
+test_scan_no_fds_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_first", "ok drv.a", NULL);
+	g_autofree char *b = make_driver(drivers, "b_refresh", "ok drv.b.new",
+					 OLD_META("drv.b.old"));
+	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) first = NULL;
+	g_autoptr(StdiolinkDriverScanResult) second = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *failures = NULL;
+	g_autofree char *loaded = NULL;
+	g_autofree char *meta_b = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	if (!fd_limit_enforced()) {
+		g_test_skip("RLIMIT_NOFILE is not enforced here (valgrind?)");
+		return;
+	}
+
+	/* no descriptor left once the folders are listed: no export can start */
+	progress_init(&progress);
+	progress.starve_fds = TRUE;
+	first = run_scan(drivers, &options, &progress, NULL, &error);
+	feed_fds(&progress);
+	g_assert_no_error(error);
+	log = read_log(root);
+	g_assert_cmpuint(g_strv_length(log), ==, 0);
+
+	/* the daemon's trouble, not the drivers': reported, nothing quarantined */
+	g_assert_cmpuint(first->stats.scanned, ==, 2);
+	g_assert_cmpuint(first->stats.newly_failed, ==, 0);
+	g_assert_cmpuint(first->stats.updated, ==, 1);
+	failures = failures_text(first);
+	g_assert_cmpstr(failures, ==, "a_first:export_failed b_refresh:export_failed");
+	assert_postponed(first, "a_first", "cannot run the metadata export: ");
+	assert_postponed(first, "b_refresh", "cannot run the metadata export: ");
+	g_assert_nonnull(strstr(failure_message(first, "a_first"), g_strerror(EMFILE)));
+	loaded = drivers_text(first);
+	g_assert_cmpstr(loaded, ==, "drv.b.old@b_refresh");
+	assert_not_renamed(drivers, "a_first");
+	assert_not_renamed(drivers, "b_refresh");
+	g_assert_false(exists(a, "driver.meta.json"));
+	meta_b = read_in(b, "driver.meta.json");
+	g_assert_cmpstr(meta_b, ==, OLD_META("drv.b.old"));
+	assert_no_notes(a);
+	assert_no_notes(b);
+	g_assert_cmpuint(scan_warnings->len, ==, 2);
+	g_ptr_array_set_size(scan_warnings, 0);
+	progress_clear(&progress);
+
+	/* with descriptors again, the next scan runs both */
+	progress_init(&progress);
+	second = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(second->failures->len, ==, 0);
+	g_clear_pointer(&loaded, g_free);
+	loaded = drivers_text(second);
+	g_assert_cmpstr(loaded, ==, "drv.a@a_first drv.b.new@b_refresh");
+	assert_no_notes(a);
+	assert_no_notes(b);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+/* %FALSE under valgrind, whose own execve() takes the failure for the child's exit */
+static gboolean
+spawn_fails(const char *program)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+						       program, NULL);
+
+	if (proc == NULL)
+		return TRUE;
+	g_subprocess_wait(proc, NULL, NULL);
+	return FALSE;
+}
+
+static void
+test_scan_bad_interpreter_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_interp", NULL, NULL);
+	g_autofree char *exe = NULL;
+	gboolean spawn_error;
+	StdiolinkDriverScanOptions options = {FALSE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *failures = NULL;
+	const char *message;
+	Progress progress;
+
+	/* a program that cannot be run is the driver's fault: a failure, quarantined */
+	sl_test_write_file(a, "stdio.drv.a_interp", "#!/nonexistent/sl-interpreter\n", 0755);
+	exe = g_build_filename(a, "stdio.drv.a_interp", NULL);
+	spawn_error = spawn_fails(exe);
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	failures = failures_text(result);
+	g_assert_cmpstr(failures, ==, "a_interp:export_failed");
+	message = failure_message(result, "a_interp");
+	if (spawn_error)
+		g_assert_true(g_str_has_prefix(message, "cannot run the metadata export: "));
+	g_assert_null(strstr(message, "retry"));
+	g_assert_cmpuint(result->stats.newly_failed, ==, 1);
+	assert_renamed_clean(drivers, "a_interp");
+	g_assert_cmpuint(scan_warnings->len, ==, 1);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+/* a refresh never runs without its copy, and a first export never without its marker */
+static void
+test_scan_unguarded_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_huge", "ok drv.a.new", NULL);
+	g_autofree char *b = make_driver(drivers, "b_readonly", "ok drv.b", NULL);
+	g_autoptr(GString) huge = g_string_new("{\"info\": {\"id\": \"drv.a\"}, \"pad\": \"");
+	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
+	gboolean as_root = geteuid() == 0;
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *failures = NULL;
+	g_autofree char *meta_a = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	/* too large to be kept: the copy cannot be made */
+	while (huge->len < 8 * 1024 * 1024)
+		g_string_append_c(huge, 'x');
+	g_string_append(huge, "\"}\n");
+	sl_test_write_file(a, "driver.meta.json", huge->str, 0644);
+
+	/* a folder the marker cannot be written into (root writes anyway) */
+	g_assert_cmpint(g_chmod(b, 0555), ==, 0);
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_chmod(b, 0755);
+	g_assert_no_error(error);
+
+	/* not run: the big file stays as it was, and loads no better than before */
+	log = read_log(root);
+	g_assert_cmpuint(count_lines(log, "start a_huge"), ==, 0);
+	meta_a = read_in(a, "driver.meta.json");
+	g_assert_cmpstr(meta_a, ==, huge->str);
+	assert_postponed(result, "a_huge", "cannot prepare the metadata export: ");
+	assert_not_renamed(drivers, "a_huge");
+	assert_no_notes(a);
+	failures = failures_text(result);
+	if (as_root) {
+		g_assert_cmpstr(failures, ==, "a_huge:export_failed a_huge:invalid_data");
+		g_assert_cmpuint(scan_warnings->len, ==, 2);
+	} else {
+		/* b is postponed, not quarantined */
+		g_assert_cmpstr(failures, ==, "a_huge:export_failed a_huge:invalid_data "
+					      "b_readonly:export_failed");
+		assert_postponed(result, "b_readonly", "cannot prepare the metadata export: ");
+		g_assert_cmpuint(count_lines(log, "start b_readonly"), ==, 0);
+		g_assert_cmpuint(result->stats.newly_failed, ==, 0);
+		assert_not_renamed(drivers, "b_readonly");
+		g_assert_false(exists(b, "driver.meta.json"));
+		assert_no_notes(b);
+		g_assert_cmpuint(scan_warnings->len, ==, 3);
+	}
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_atomic_leftovers_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_left", "ok drv.a.new", OLD_META("drv.a"));
+	static const char *const leftovers[] = {
+	    ".driver.meta.json.prev.0ZP9Z3",
+	    "driver.meta.json.AB12cd",
+	    ".driver.meta.json.exporting.x1Y2z3",
+	};
+	static const char *const others[] = {
+	    "driver.meta.json.AB12C",  "driver.meta.json.AB12CDE", "driver.meta.json.AB-2CD",
+	    "driver.meta.jsonXAB12CD", "other.json.AB12CD",	       ".driver.meta.json.AB12CD",
+	};
+	StdiolinkDriverScanOptions options = {FALSE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *loaded = NULL;
+	g_autofree char *not_a_file = g_build_filename(a, "driver.meta.json.ZZZZZZ", NULL);
+	Progress progress;
+
+	for (guint i = 0; i < G_N_ELEMENTS(leftovers); i++)
+		sl_test_write_file(a, leftovers[i], "{\"half", 0600);
+	for (guint i = 0; i < G_N_ELEMENTS(others); i++)
+		sl_test_write_file(a, others[i], "x", 0644);
+	g_assert_cmpint(g_mkdir(not_a_file, 0755), ==, 0);
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(result->failures->len, ==, 0);
+	loaded = drivers_text(result);
+	g_assert_cmpstr(loaded, ==, "drv.a@a_left");
+
+	/* exactly the temporary files of our atomic writes went */
+	for (guint i = 0; i < G_N_ELEMENTS(leftovers); i++)
+		g_assert_false(exists(a, leftovers[i]));
+	for (guint i = 0; i < G_N_ELEMENTS(others); i++)
+		g_assert_true(exists(a, others[i]));
+	g_assert_true(g_file_test(not_a_file, G_FILE_TEST_IS_DIR));
+	g_assert_cmpuint(scan_warnings->len, ==, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+/* notes and meta files a scan did not write itself are reported and left as they are */
+static void
+test_scan_untrusted_notes_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_fifo", "ok drv.a.new", OLD_META("drv.a"));
+	g_autofree char *b = make_driver(drivers, "b_dir", "ok drv.b.new", OLD_META("drv.b"));
+	g_autofree char *c = make_driver(drivers, "c_link", "ok drv.c.new", OLD_META("drv.c"));
+	g_autofree char *d = make_driver(drivers, "d_full", "ok drv.d.new", OLD_META("drv.d"));
+	g_autofree char *e = make_driver(drivers, "e_loop", "ok drv.e", NULL);
+	g_autofree char *b_marker = g_build_filename(b, MARKER_NOTE, NULL);
+	g_autofree char *c_marker = g_build_filename(c, MARKER_NOTE, NULL);
+	g_autofree char *e_meta = g_build_filename(e, "driver.meta.json", NULL);
+	g_autofree char *expected = NULL;
+	const char *const folders[] = {a, b, c, d};
+	const char *const names[] = {"a_fifo", "b_dir", "c_link", "d_full", "e_loop"};
+	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *failures = NULL;
+	g_auto(GStrv) log = NULL;
+	Progress progress;
+
+	make_fifo(a, MARKER_NOTE);
+	g_assert_cmpint(g_mkdir(b_marker, 0755), ==, 0);
+	g_assert_cmpint(symlink("driver.meta.json", c_marker), ==, 0);
+	sl_test_write_file(d, MARKER_NOTE, "x", 0644);
+	g_assert_cmpint(symlink("driver.meta.json", e_meta), ==, 0);
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	failures = failures_text(result);
+	g_assert_cmpstr(failures, ==,
+			"a_fifo:invalid_data b_dir:invalid_data c_link:invalid_data "
+			"d_full:invalid_data e_loop:invalid_data");
+	for (guint i = 0; i < G_N_ELEMENTS(folders); i++) {
+		g_autofree char *meta = read_in(folders[i], "driver.meta.json");
+
+		g_assert_cmpstr(failure_message(result, names[i]), ==,
+				"cannot settle an interrupted export: " MARKER_NOTE
+				" is not an empty regular file");
+		g_assert_true(g_str_has_prefix(meta, "{\"info\": {\"id\": \"drv."));
+		g_assert_nonnull(strstr(meta, "\"old\""));
+		g_assert_true(exists(folders[i], MARKER_NOTE) || i == 2);
+	}
+	g_assert_true(is_fifo(a, MARKER_NOTE));
+	g_assert_true(g_file_test(b_marker, G_FILE_TEST_IS_DIR));
+	g_assert_true(g_file_test(c_marker, G_FILE_TEST_IS_SYMLINK));
+	expected = g_strdup_printf("cannot open driver.meta.json: %s", g_strerror(ELOOP));
+	g_assert_cmpstr(failure_message(result, "e_loop"), ==, expected);
+	g_assert_true(g_file_test(e_meta, G_FILE_TEST_IS_SYMLINK));
+
+	/* none was run, none quarantined */
+	log = read_log(root);
+	g_assert_cmpuint(g_strv_length(log), ==, 0);
+	g_assert_cmpuint(result->stats.newly_failed, ==, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+		assert_not_renamed(drivers, names[i]);
+	g_assert_cmpuint(scan_warnings->len, ==, 5);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_vanished_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	g_autofree char *a = make_driver(drivers, "a_refresh", "vanish", OLD_META("drv.a"));
+	g_autofree char *b = make_driver(drivers, "b_first", "vanish", NULL);
+	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *failures = NULL;
+	Progress progress;
+
+	/* each export moves its folder out of drivers/ and fails */
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+
+	/* one failure each, saying so, and nothing else tried on them */
+	failures = failures_text(result);
+	g_assert_cmpstr(failures, ==, "a_refresh:invalid_data b_first:invalid_data");
+	g_assert_cmpstr(failure_message(result, "a_refresh"), ==,
+			"the driver folder went away during the scan");
+	g_assert_cmpuint(result->stats.newly_failed, ==, 0);
+	g_assert_cmpuint(result->stats.updated, ==, 0);
+	g_assert_false(exists(drivers, "a_refresh"));
+	g_assert_false(exists(drivers, "b_first.failed"));
+	g_assert_true(exists(root, "vanished-a_refresh"));
+	g_assert_true(exists(root, "vanished-b_first"));
+	g_assert_cmpuint(scan_warnings->len, ==, 2);
+	g_ptr_array_set_size(scan_warnings, 0);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
+static void
+test_scan_large_pool_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	StdiolinkDriverScanOptions options = {FALSE, 64, 0, NULL};
+	g_autoptr(StdiolinkDriverScanResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) log = NULL;
+	guint running = 0;
+	guint max_running = 0;
+	Progress progress;
+
+	/* each waits for 64 to have started: the pool is filled, a few starts at a time */
+	for (guint i = 0; i < 66; i++) {
+		g_autofree char *name = g_strdup_printf("q%02u", i);
+		g_autofree char *behaviour = g_strdup_printf("wait-peers 64 drv.q%02u", i);
+
+		g_free(make_driver(drivers, name, behaviour, NULL));
+	}
+
+	progress_init(&progress);
+	result = run_scan(drivers, &options, &progress, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(result->failures->len, ==, 0);
+	g_assert_cmpuint(result->drivers->len, ==, 66);
+
+	log = read_log(root);
+	g_assert_cmpuint(g_strv_length(log), ==, 132);
+	for (guint i = 0; log[i] != NULL; i++) {
+		if (g_str_has_prefix(log[i], "start "))
+			running++;
+		else
+			running--;
+		max_running = MAX(max_running, running);
+	}
+	g_assert_cmpuint(max_running, ==, 64);
+	g_assert_cmpuint(progress.last_done, ==, 66);
+
+	progress_clear(&progress);
+	sl_test_remove_tree(root);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1228,6 +1688,13 @@ main(int argc, char **argv)
 			test_scan_quarantine_drops_meta_func);
 	g_test_add_func("/driver-scan/symlinked-meta", test_scan_symlinked_meta_func);
 	g_test_add_func("/driver-scan/cancel-after-listing", test_scan_cancel_after_listing_func);
+	g_test_add_func("/driver-scan/no-fds", test_scan_no_fds_func);
+	g_test_add_func("/driver-scan/bad-interpreter", test_scan_bad_interpreter_func);
+	g_test_add_func("/driver-scan/unguarded", test_scan_unguarded_func);
+	g_test_add_func("/driver-scan/atomic-leftovers", test_scan_atomic_leftovers_func);
+	g_test_add_func("/driver-scan/untrusted-notes", test_scan_untrusted_notes_func);
+	g_test_add_func("/driver-scan/vanished", test_scan_vanished_func);
+	g_test_add_func("/driver-scan/large-pool", test_scan_large_pool_func);
 
 	return g_test_run();
 }

@@ -676,7 +676,7 @@ test_progress_events_in_order(void)
 	g_autofree char *id = NULL;
 	g_autoptr(JsonNode) job = NULL;
 	g_autoptr(GPtrArray) events = NULL;
-	gint64 last_done = 0;
+	gint64 last_done = -1;
 	guint terminal = 0;
 
 	sl_daemon_fixture_init(&fx);
@@ -697,10 +697,13 @@ test_progress_events_in_order(void)
 		JsonObject *data = json_object_get_object_member(events->pdata[i], "data");
 
 		g_assert_cmpuint(terminal, ==, 0);
+		/* 0 of 3 once the folders are listed, then one step per folder */
 		if (g_str_equal(type, "job.progress")) {
-			g_assert_cmpint(json_object_get_int_member(data, "done"), >, last_done);
+			gint64 done = json_object_get_int_member(data, "done");
+
+			g_assert_cmpint(done, ==, last_done + 1);
 			g_assert_cmpint(json_object_get_int_member(data, "total"), ==, 3);
-			last_done = json_object_get_int_member(data, "done");
+			last_done = done;
 			continue;
 		}
 		g_assert_cmpstr(type, ==, "job.finished");
