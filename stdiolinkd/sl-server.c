@@ -652,28 +652,33 @@ answer_submitted(SlRequest *req, StdiolinkJob *job, StdiolinkJob *conflicting, G
 					 NULL, job_waited_cb, pending_new(req, SOUP_STATUS_OK));
 }
 
+typedef StdiolinkJob *(*ScanSubmitFunc)(StdiolinkEngine *engine,
+					JsonObject *body,
+					gboolean *existing,
+					StdiolinkJob **conflicting,
+					GError **error);
+
 static void
-handle_drivers_scan(SlRequest *req)
+submit_scan(SlRequest *req, ScanSubmitFunc submit)
 {
 	g_autoptr(StdiolinkJob) conflicting = NULL;
 	g_autoptr(StdiolinkJob) job = NULL;
 	GError *error = NULL;
 
-	job = stdiolink_engine_scan_drivers(engine_of(req), req->body, NULL, &conflicting,
-					    &error);
+	job = submit(engine_of(req), req->body, NULL, &conflicting, &error);
 	answer_submitted(req, job, conflicting, error);
+}
+
+static void
+handle_drivers_scan(SlRequest *req)
+{
+	submit_scan(req, stdiolink_engine_scan_drivers);
 }
 
 static void
 handle_services_scan(SlRequest *req)
 {
-	g_autoptr(StdiolinkJob) conflicting = NULL;
-	g_autoptr(StdiolinkJob) job = NULL;
-	GError *error = NULL;
-
-	job = stdiolink_engine_scan_services(engine_of(req), req->body, NULL, &conflicting,
-					     &error);
-	answer_submitted(req, job, conflicting, error);
+	submit_scan(req, stdiolink_engine_scan_services);
 }
 
 static void
