@@ -68,6 +68,11 @@ run_driver(Run *run, const char *name, const char *input, ...)
 	g_subprocess_communicate_utf8(proc, input != NULL ? input : "", NULL, &run->out,
 				      &run->err, &error);
 	g_assert_no_error(error);
+	if (!g_subprocess_get_if_exited(proc)) {
+		/* a sanitizer report in the driver aborts it: show what it said */
+		g_printerr("driver %s died by signal %d; its stderr:\n%s\n", name,
+			   g_subprocess_get_term_sig(proc), run->err);
+	}
 	g_assert_true(g_subprocess_get_if_exited(proc));
 	run->status = g_subprocess_get_exit_status(proc);
 
