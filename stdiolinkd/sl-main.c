@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sl-server-log.h"
 #include "sl-server.h"
 #include "sl-systemd.h"
 #include "stdiolink.h"
@@ -27,6 +28,7 @@ typedef struct {
 	int lock_fd;
 	GLogLevelFlags log_threshold;
 	gboolean journal; /* stderr is the journal's stream: send fields, not text */
+	SlServerLog *server_log; /* logs/server.log, once the data root is ours */
 	gint64 lag_expected_us;
 	gint64 lag_max_us;
 	gboolean shutting_down;
@@ -95,24 +97,32 @@ field_value(const GLogField *fields, gsize n_fields, const char *key)
 }
 
 /*
- * Under systemd (JOURNAL_STREAM names our stderr) the journal gets the structured fields;
- * otherwise one readable line per message on stderr: `<ts> [I] text`.
+ * Every message goes to logs/server.log as `<ts> [I] text`. Under systemd (JOURNAL_STREAM
+ * names our stderr) the journal also gets the structured fields; otherwise stderr gets the
+ * same line as the file.
  */
 static GLogWriterOutput
 log_writer_cb(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
 	SlDaemon *daemon = user_data;
 	const char *message = field_value(fields, n_fields, "MESSAGE");
+	SlServerLog *server_log = g_atomic_pointer_get(&daemon->server_log);
 	g_autofree char *ts = NULL;
+	g_autofree char *line = NULL;
 
 	if ((level & G_LOG_LEVEL_MASK) > daemon->log_threshold)
 		return G_LOG_WRITER_HANDLED;
+	ts = stdiolink_now_iso8601(TRUE);
+	line = g_strdup_printf("%s [%c] %s", ts, level_letter(level),
+			       message != NULL ? message : "");
+	if (server_log != NULL)
+		sl_server_log_append(server_log, line);
+
 	/* a journal that cannot be reached must not swallow the message */
 	if (daemon->journal &&
 	    g_log_writer_journald(level, fields, n_fields, NULL) == G_LOG_WRITER_HANDLED)
 		return G_LOG_WRITER_HANDLED;
-	ts = stdiolink_now_iso8601(TRUE);
-	fprintf(stderr, "%s [%c] %s\n", ts, level_letter(level), message != NULL ? message : "");
+	fprintf(stderr, "%s\n", line);
 	fflush(stderr);
 	return G_LOG_WRITER_HANDLED;
 }
@@ -214,6 +224,24 @@ lag_probe_cb(gpointer user_data)
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
 static void
+server_log_flushed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+
+	/* the writer has warned about its file already, on stderr */
+	sl_server_log_flush_finish(daemon->server_log, res, &error);
+	g_main_loop_quit(daemon->loop);
+}
+
+/* the last lines, such as "stopped", must reach logs/server.log before the process ends */
+static void
+quit_after_flush(SlDaemon *daemon)
+{
+	sl_server_log_flush_async(daemon->server_log, server_log_flushed_cb, daemon);
+}
+
+static void
 shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	SlDaemon *daemon = user_data;
@@ -222,7 +250,7 @@ shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (!stdiolink_engine_shutdown_finish(STDIOLINK_ENGINE(source), res, &error))
 		g_warning("shutdown: %s", error->message);
 	g_message("stopped");
-	g_main_loop_quit(daemon->loop);
+	quit_after_flush(daemon);
 }
 
 /* ---- SIGHUP: reload ------------------------------------------------------------------------ */
@@ -340,7 +368,7 @@ loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	    !daemon->shutting_down) {
 		g_printerr(_("Error: %s\n"), error->message);
 		daemon->exit_code = EXIT_FAILURE_RUN;
-		g_main_loop_quit(daemon->loop);
+		quit_after_flush(daemon);
 	}
 }
 
@@ -475,6 +503,7 @@ run(SlDaemon *daemon)
 	g_autofree char *data_root = resolve_data_root();
 	g_autofree char *self_path = g_file_read_link("/proc/self/exe", NULL);
 	g_autofree char *self_dir = self_path != NULL ? g_path_get_dirname(self_path) : NULL;
+	g_autofree char *server_log_path = NULL;
 	g_autoptr(GError) error = NULL;
 
 	if (!stdiolink_server_config_load(data_root, config, &error) ||
@@ -503,6 +532,12 @@ run(SlDaemon *daemon)
 		return EXIT_FAILURE_RUN;
 	}
 
+	/* only the holder of the lock may write the data root's server log */
+	server_log_path = g_build_filename(data_root, "logs", "server.log", NULL);
+	g_atomic_pointer_set(&daemon->server_log,
+			     sl_server_log_new(server_log_path, config->log_max_bytes,
+					       (guint)config->log_max_files));
+
 	daemon->loop = g_main_loop_new(NULL, FALSE);
 	daemon->engine = stdiolink_engine_new(data_root, config, self_dir);
 	g_message("data root %s", data_root);
@@ -522,6 +557,7 @@ run(SlDaemon *daemon)
 	g_clear_object(&daemon->engine);
 	g_clear_object(&daemon->listen_socket);
 	g_clear_pointer(&daemon->token, g_free);
+	sl_server_log_free(g_atomic_pointer_exchange(&daemon->server_log, NULL));
 	close(daemon->lock_fd);
 	g_main_loop_unref(daemon->loop);
 	return daemon->exit_code;

@@ -1379,6 +1379,133 @@ token_required_cb(SlDaemonFixture *fx, gpointer data)
  * SIGHUP re-reads config.json without a restart: a broken file changes nothing, a good
  * one takes effect (CORS origin, then a token), and the daemon serves throughout.
  */
+/* ---- logs/server.log -------------------------------------------------------------------- */
+
+/* every line of @text has the server log's shape, `<ts> [L] text` (data-root.md 8) */
+static void
+assert_server_log_lines(const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	guint n = g_strv_length(lines);
+
+	g_assert_cmpuint(n, >, 1);
+	g_assert_cmpstr(lines[n - 1], ==, "");
+	for (guint i = 0; i + 1 < n; i++) {
+		g_test_message("%s", lines[i]);
+		g_assert_true(g_regex_match_simple(
+		    "^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z \\[[TDIWEC]\\] .",
+		    lines[i], 0, 0));
+	}
+}
+
+static guint
+count_substrings(const char *text, const char *needle)
+{
+	guint n = 0;
+
+	for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* the daemon's messages reach logs/server.log, up to "stopped", and a restart appends */
+static void
+test_server_log_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *path = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *first = NULL;
+	g_autofree char *listening = NULL;
+	g_autofree char *port = NULL;
+
+	setup_basic(&fx);
+	path = sl_daemon_fixture_path(&fx, "logs/server.log");
+	sl_daemon_fixture_start(&fx);
+	port = g_strdup(strrchr(fx.base_url, ':') + 1);
+	listening = g_strdup_printf("[I] HTTP server listening on 127.0.0.1:%s\n", port);
+	sl_daemon_fixture_stop(&fx);
+
+	text = sl_test_read_file(path);
+	assert_server_log_lines(text);
+	g_assert_nonnull(strstr(text, listening));
+	g_assert_nonnull(strstr(text, "[I] projects: 3 loaded, 2 invalid\n"));
+	g_assert_true(g_str_has_suffix(text, "[I] stopped\n"));
+
+	/* the fixture logs at debug level: the debug lines are there too */
+	g_assert_nonnull(strstr(text, "[D] "));
+
+	sl_daemon_fixture_start(&fx);
+	sl_daemon_fixture_stop(&fx);
+	first = g_steal_pointer(&text);
+	text = sl_test_read_file(path);
+	assert_server_log_lines(text);
+	g_assert_true(g_str_has_prefix(text, first));
+	g_assert_cmpuint(count_substrings(text, "] HTTP server listening on"), ==, 2);
+	g_assert_cmpuint(count_substrings(text, "] stopped\n"), ==, 2);
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* logMaxBytes and logMaxFiles rotate server.log like the project logs */
+static void
+test_server_log_rotation_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *old = g_strnfill(1048576 - 10, 'x');
+	g_autofree char *rotated_path = NULL;
+	g_autofree char *current_path = NULL;
+	g_autofree char *rotated = NULL;
+	g_autofree char *current = NULL;
+	g_autofree char *second = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_write(&fx, "config.json", "{\"logMaxBytes\":1048576,\"logMaxFiles\":1}");
+	sl_daemon_fixture_write(&fx, "logs/server.log", old);
+	sl_daemon_fixture_write(&fx, "logs/server.1.log", "oldest\n");
+	sl_daemon_fixture_start(&fx);
+	sl_daemon_fixture_stop(&fx);
+
+	/* the first line overflows the file: it moved to server.1.log, replacing the oldest */
+	rotated_path = sl_daemon_fixture_path(&fx, "logs/server.1.log");
+	rotated = sl_test_read_file(rotated_path);
+	g_assert_cmpuint(strlen(rotated), ==, strlen(old));
+	g_assert_true(g_str_equal(rotated, old));
+	current_path = sl_daemon_fixture_path(&fx, "logs/server.log");
+	current = sl_test_read_file(current_path);
+	assert_server_log_lines(current);
+	g_assert_true(g_str_has_suffix(current, "[I] stopped\n"));
+	second = sl_daemon_fixture_path(&fx, "logs/server.2.log");
+	g_assert_false(g_file_test(second, G_FILE_TEST_EXISTS));
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* a server log that cannot be written costs the file, not the daemon */
+static void
+test_server_log_unwritable_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *path = NULL;
+	g_autofree char *instance_id = NULL;
+	guint status = 0;
+	JsonNode *node;
+
+	setup_basic(&fx);
+	path = sl_daemon_fixture_path(&fx, "logs/server.log");
+	g_assert_cmpint(g_mkdir_with_parents(path, 0755), ==, 0);
+	sl_daemon_fixture_start(&fx);
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	json_node_unref(node);
+	instance_id = start_project(&fx, "sleeper");
+	g_assert_true(sl_daemon_fixture_wait(&fx, instance_running_cb, instance_id));
+
+	/* the daemon still stops its instance and exits 0 */
+	sl_daemon_fixture_stop(&fx);
+	g_assert_true(g_file_test(path, G_FILE_TEST_IS_DIR));
+	sl_daemon_fixture_clear(&fx);
+}
+
 static void
 test_sighup_reload_func(void)
 {
@@ -1773,6 +1900,9 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/http/connection-close-head", test_connection_close_and_head_func);
 	g_test_add_func("/daemon/http/deep-json", test_deep_json_func);
 	g_test_add_func("/daemon/sighup-reload", test_sighup_reload_func);
+	g_test_add_func("/daemon/server-log", test_server_log_func);
+	g_test_add_func("/daemon/server-log/rotation", test_server_log_rotation_func);
+	g_test_add_func("/daemon/server-log/unwritable", test_server_log_unwritable_func);
 	g_test_add_func("/daemon/projects/delete-hand-removed", test_delete_hand_removed_func);
 	g_test_add_func("/daemon/instances/daemon-killed", test_daemon_killed_func);
 	g_test_add_func("/daemon/webui/serve", test_webui_func);
