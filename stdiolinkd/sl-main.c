@@ -337,6 +337,16 @@ hangup_signal_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* clients are told first; then instances and jobs are stopped */
+static void
+server_closed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+
+	sl_server_close_finish(SL_SERVER(source), res, NULL);
+	stdiolink_engine_shutdown_async(daemon->engine, NULL, shutdown_done_cb, daemon);
+}
+
 static gboolean
 quit_signal_cb(gpointer user_data)
 {
@@ -351,8 +361,9 @@ quit_signal_cb(gpointer user_data)
 	sl_systemd_notify("STOPPING=1");
 	g_message("shutting down: stopping instances");
 	if (daemon->server != NULL)
-		sl_server_disconnect(daemon->server);
-	stdiolink_engine_shutdown_async(daemon->engine, NULL, shutdown_done_cb, daemon);
+		sl_server_close_async(daemon->server, server_closed_cb, daemon);
+	else
+		stdiolink_engine_shutdown_async(daemon->engine, NULL, shutdown_done_cb, daemon);
 	return G_SOURCE_CONTINUE;
 }
 

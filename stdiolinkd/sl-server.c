@@ -34,6 +34,11 @@ struct _SlServer {
 	guint64 requests_started;  /* to tell a stalled listener from a busy one */
 	guint64 requests_at_check;
 	guint idle_checks;	   /* checks in a row that found connections waiting, none taken */
+
+	GPtrArray *held;	  /* Pending, the messages paused until an operation ends */
+	GTask *close_task;	  /* sl_server_close_async() in progress, or NULL */
+	guint close_waiting;	  /* refusals of held messages not yet written */
+	guint close_timeout_id;
 };
 
 G_DEFINE_FINAL_TYPE(SlServer, sl_server, G_TYPE_OBJECT)
@@ -86,6 +91,7 @@ typedef struct {
 	SlServer *server;
 	SoupServerMessage *msg;
 	guint success_status;
+	gboolean answered; /* by a shutdown, before the operation ended */
 } Pending;
 
 static Pending *
@@ -97,12 +103,13 @@ pending_new(SlRequest *req, guint success_status)
 	pending->msg = g_object_ref(req->msg);
 	pending->success_status = success_status;
 	soup_server_message_pause(req->msg);
+	g_ptr_array_add(req->server->held, pending);
 	return pending;
 }
 
-/* answers and frees @pending: @error (with @fields) if set, else @node, else 204 */
+/* @error (with @fields) if set, else @node, else 204; the message resumes */
 static void
-pending_answer_fields(Pending *pending, JsonNode *node, const GError *error, JsonObject *fields)
+pending_send(Pending *pending, JsonNode *node, const GError *error, JsonObject *fields)
 {
 	const StdiolinkServerConfig *config = stdiolink_engine_get_config(pending->server->engine);
 
@@ -117,7 +124,16 @@ pending_answer_fields(Pending *pending, JsonNode *node, const GError *error, Jso
 	/* after a shutdown's disconnect the message has no connection left to resume on */
 	if (soup_server_message_get_socket(pending->msg) != NULL)
 		soup_server_message_unpause(pending->msg);
+	pending->answered = TRUE;
+	g_ptr_array_remove_fast(pending->server->held, pending);
+}
 
+/* answers @pending unless a shutdown did already, and frees it */
+static void
+pending_answer_fields(Pending *pending, JsonNode *node, const GError *error, JsonObject *fields)
+{
+	if (!pending->answered)
+		pending_send(pending, node, error, fields);
 	g_object_unref(pending->msg);
 	g_object_unref(pending->server);
 	g_free(pending);
@@ -850,6 +866,20 @@ refuse_while_loading(SlServer *self, SoupServerMessage *msg, const SlRoute *rout
 	return TRUE;
 }
 
+/* between SIGTERM and the moment the listener closes, nothing new is started */
+static gboolean
+refuse_while_closing(SlServer *self, SoupServerMessage *msg)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (self->close_task == NULL)
+		return FALSE;
+	error = g_error_new_literal(STDIOLINK_ERROR, STDIOLINK_ERROR_UNAVAILABLE,
+				    "the daemon is shutting down");
+	sl_http_send_error(msg, error);
+	return TRUE;
+}
+
 static void
 run_route(SlServer *self, SoupServerMessage *msg, const SlRoute *route, const char *id)
 {
@@ -860,7 +890,7 @@ run_route(SlServer *self, SoupServerMessage *msg, const SlRoute *route, const ch
 	SlRequest req = {self, msg, id, query, NULL};
 
 	sl_metrics_set_route(msg, route->pattern);
-	if (refuse_while_loading(self, msg, route))
+	if (refuse_while_closing(self, msg) || refuse_while_loading(self, msg, route))
 		return;
 
 	if (route->takes_body) {
@@ -1177,6 +1207,8 @@ sl_server_dispose(GObject *object)
 	g_clear_pointer(&self->token, g_free);
 	g_clear_pointer(&self->metrics, sl_metrics_free);
 	g_clear_pointer(&self->web, sl_static_free);
+	g_clear_handle_id(&self->close_timeout_id, g_source_remove);
+	g_clear_pointer(&self->held, g_ptr_array_unref);
 	G_OBJECT_CLASS(sl_server_parent_class)->dispose(object);
 }
 
@@ -1189,6 +1221,7 @@ sl_server_class_init(SlServerClass *klass)
 static void
 sl_server_init(SlServer *self)
 {
+	self->held = g_ptr_array_new();
 }
 
 /**
@@ -1386,7 +1419,8 @@ sl_server_get_sse(SlServer *self)
  * sl_server_disconnect:
  * @self: the server
  *
- * Stops listening and drops every connection.
+ * Stops listening and drops every connection at once; sl_server_close_async() answers the
+ * held requests first.
  */
 void
 sl_server_disconnect(SlServer *self)
@@ -1395,4 +1429,86 @@ sl_server_disconnect(SlServer *self)
 	sl_sse_close_all(self->sse);
 	sl_driverlab_close_all(self->driverlab);
 	soup_server_disconnect(self->soup);
+}
+
+/* ---- closing ------------------------------------------------------------------------------- */
+
+/* a held request waits at most this long for its refusal to be written */
+#define CLOSE_FLUSH_MS 1000
+
+static void
+close_finish(SlServer *self)
+{
+	g_autoptr(GTask) task = g_steal_pointer(&self->close_task);
+
+	g_clear_handle_id(&self->close_timeout_id, g_source_remove);
+	sl_server_disconnect(self);
+	g_task_return_boolean(task, TRUE);
+}
+
+static gboolean
+close_timeout_cb(gpointer user_data)
+{
+	SlServer *self = user_data;
+
+	self->close_timeout_id = 0;
+	close_finish(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+held_refusal_written_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	SlServer *self = user_data;
+
+	g_signal_handlers_disconnect_by_func(msg, held_refusal_written_cb, self);
+	if (self->close_task != NULL && --self->close_waiting == 0)
+		close_finish(self);
+}
+
+/**
+ * sl_server_close_async:
+ * @self: the server
+ * @callback: called once the server has stopped listening and dropped its connections
+ * @user_data: for @callback
+ *
+ * The shutdown's first step. Requests held until an operation ends (a synchronous scan, a
+ * project start or stop) are answered 503 `unavailable` instead of being cut off; new
+ * requests get the same answer until the refusals are written, at most CLOSE_FLUSH_MS.
+ */
+void
+sl_server_close_async(SlServer *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+	g_autoptr(GPtrArray) held = g_ptr_array_copy(self->held, NULL, NULL);
+	g_autoptr(GError) error = g_error_new_literal(STDIOLINK_ERROR,
+						      STDIOLINK_ERROR_UNAVAILABLE,
+						      "the daemon is shutting down");
+
+	g_return_if_fail(self->close_task == NULL);
+	self->close_task = g_task_new(self, NULL, callback, user_data);
+	g_task_set_source_tag(self->close_task, sl_server_close_async);
+
+	for (guint i = 0; i < held->len; i++) {
+		Pending *pending = held->pdata[i];
+
+		/* a client that left has nothing to be told */
+		if (soup_server_message_get_socket(pending->msg) != NULL) {
+			g_signal_connect_object(pending->msg, "finished",
+						G_CALLBACK(held_refusal_written_cb), self, 0);
+			self->close_waiting++;
+		}
+		pending_send(pending, NULL, error, NULL);
+	}
+	if (self->close_waiting == 0) {
+		close_finish(self);
+		return;
+	}
+	self->close_timeout_id = g_timeout_add(CLOSE_FLUSH_MS, close_timeout_cb, self);
+}
+
+gboolean
+sl_server_close_finish(SlServer *self, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(result), error);
 }

@@ -412,6 +412,33 @@ test_sigterm_during_startup_scan(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* a scan request held when SIGTERM comes is told why, not cut off */
+static void
+test_sigterm_answers_held_scan(void)
+{
+	SlDaemonFixture fx;
+	HeldRequest held = {0};
+	GThread *thread;
+	GPid export_pid;
+
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_write(&fx, "config.json", "{\"scanTimeoutMs\": 60000}");
+	sl_daemon_fixture_start(&fx);
+	add_driver(&fx, "stuck", "hang");
+	thread = start_held(&fx, &held, "/api/drivers/scan", "{}");
+	g_assert_true(sl_daemon_fixture_wait(&fx, pid_file_written, "stuck"));
+	export_pid = read_pid(&fx, "stuck", "pid");
+
+	sl_daemon_fixture_stop(&fx);
+	g_thread_join(thread);
+	g_assert_cmpuint(held.status, ==, 503);
+	sl_daemon_fixture_assert_error(held.reply, "unavailable", "the daemon is shutting down");
+	g_assert_false(sl_daemon_fixture_pid_alive(export_pid));
+	g_assert_true(driver_file_exists(&fx, "stuck", "behaviour"));
+	held_clear(&held);
+	sl_daemon_fixture_clear(&fx);
+}
+
 /* ---- driver scans --------------------------------------------------------------------- */
 
 static gboolean
@@ -936,6 +963,7 @@ main(int argc, char **argv)
 			test_changes_refused_while_loading);
 	g_test_add_func("/scan-jobs/sigterm-during-startup-scan",
 			test_sigterm_during_startup_scan);
+	g_test_add_func("/scan-jobs/sigterm-answers-held-scan", test_sigterm_answers_held_scan);
 	g_test_add_func("/scan-jobs/driver-scan-held-counters", test_driver_scan_held_counters);
 	g_test_add_func("/scan-jobs/failed-refresh-keeps-meta", test_failed_refresh_keeps_meta);
 	g_test_add_func("/scan-jobs/async-dedupe-conflict", test_async_dedupe_and_conflict);
