@@ -413,6 +413,15 @@ slow_ran_three_times_cb(SlDaemonFixture *fx, gpointer data)
 	return count_events(fx, "slow", "instance.finished") >= 3;
 }
 
+/* the event log has caught up: every triggered run of the project has finished in it */
+static gboolean
+triggered_runs_logged_cb(SlDaemonFixture *fx, gpointer project_id)
+{
+	g_autoptr(GPtrArray) events = read_events(fx, project_id);
+
+	return count_type(events, "instance.finished") >= count_type(events, "schedule.triggered");
+}
+
 static void
 test_fixed_rate_func(void)
 {
@@ -444,6 +453,8 @@ test_fixed_rate_func(void)
 	post_expect(&fx, "tick", "stop", 200);
 	wait_instances(&fx, NULL, 0);
 
+	/* the log is written after the fact: the last run's events may still be on their way */
+	g_assert_true(sl_daemon_fixture_wait(&fx, triggered_runs_logged_cb, "slow"));
 	events = read_events(&fx, "slow");
 	g_assert_cmpuint(max_live_at_trigger(events), <=, 1);
 	g_assert_cmpuint(count_type(events, "schedule.triggered"), ==,
