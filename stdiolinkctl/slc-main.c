@@ -246,6 +246,13 @@ main(int argc, char **argv)
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 
+	/*
+	 * GLib sets up its C locale on the first ASCII number conversion. A thread that waits
+	 * for another to finish that set-up may come back with errno changed, and then
+	 * g_ascii_string_to_unsigned() rejects a valid number. Do it before any thread exists.
+	 */
+	g_ascii_strtoull("0", NULL, 10);
+
 	if (!run(argc, argv, &error)) {
 		slc_console_print_error(error->message);
 		return slc_error_to_exit_status(error);

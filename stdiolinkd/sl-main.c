@@ -584,6 +584,14 @@ main(int argc, char **argv)
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
+
+	/*
+	 * GLib sets up its C locale on the first ASCII number conversion. A thread that waits
+	 * for another to finish that set-up may come back with errno changed, and then
+	 * g_ascii_string_to_unsigned() rejects a valid number. Do it before any thread exists.
+	 */
+	g_ascii_strtoull("0", NULL, 10);
+
 	daemon.journal = sl_systemd_stderr_is_journal();
 	g_log_set_writer_func(log_writer_cb, &daemon, NULL);
 
