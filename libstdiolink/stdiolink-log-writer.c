@@ -1,8 +1,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixoutputstream.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "stdiolink-log-writer-private.h"
 #include "stdiolink-util.h"
@@ -14,7 +17,10 @@
  * worker thread that only touches the paths and the stream handed to it.
  */
 
-/* after a failed open, lines are dropped for this long before the next attempt */
+/*
+ * after a failed open, lines are dropped for this long before the next attempt; after a
+ * failed rotation, lines go on past the size limit for this long before the next one
+ */
 #define REOPEN_DELAY_US (10 * G_USEC_PER_SEC)
 
 struct _StdiolinkLogWriter {
@@ -29,12 +35,14 @@ struct _StdiolinkLogWriter {
 	guint64 done_seq;	/* lines written or dropped */
 	GList *flushes;		/* FlushWaiter, in request order */
 
-	GFileOutputStream *stream;
+	GOutputStream *stream;
 	gint64 size;
 	gboolean busy;		/* an open or a write is in flight */
 	gint64 open_failed_at;	/* monotonic time of the last failed open, 0 if none */
+	gint64 rotate_failed_at; /* the same for a rotation that could not move the file */
 	GError *last_error;
 	gboolean warned;
+	gboolean rotate_warned;
 };
 
 G_DEFINE_FINAL_TYPE(StdiolinkLogWriter, stdiolink_log_writer, G_TYPE_OBJECT)
@@ -48,12 +56,13 @@ typedef struct {
 	char *path;
 	guint max_files;
 	gboolean rotate;
-	GFileOutputStream *old_stream;
+	GOutputStream *old_stream;
 } OpenData;
 
 typedef struct {
-	GFileOutputStream *stream;
+	GOutputStream *stream;
 	gint64 size;
+	gboolean rotate_failed; /* a rotation was asked for, and the file is still there */
 } OpenResult;
 
 static void process_queue(StdiolinkLogWriter *self);
@@ -184,37 +193,62 @@ rotate_files(const char *path, guint max_files)
 	}
 }
 
+/*
+ * Opens @path for appending; only a regular file will do. The open does not wait: a FIFO
+ * left in the log's place would otherwise hold the thread, and every flush, until someone
+ * read it.
+ */
+static int
+open_append(const char *path, struct stat *st, GError **error)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+	int saved;
+
+	if (fd < 0) {
+		saved = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot open %s: %s",
+			    path, g_strerror(saved));
+		return -1;
+	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+			    "cannot open %s: not a regular file", path);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 static void
 open_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
 	OpenData *d = task_data;
-	g_autoptr(GFile) file = g_file_new_for_path(d->path);
-	g_autoptr(GFile) parent = g_file_get_parent(file);
-	g_autoptr(GFileOutputStream) stream = NULL;
-	g_autoptr(GFileInfo) info = NULL;
+	g_autofree char *parent = g_path_get_dirname(d->path);
 	GError *error = NULL;
 	OpenResult *result;
+	struct stat st;
+	int fd;
 
 	/* the old stream is closed before its file is renamed away */
 	if (d->old_stream != NULL)
-		g_output_stream_close(G_OUTPUT_STREAM(d->old_stream), NULL, NULL);
+		g_output_stream_close(d->old_stream, NULL, NULL);
 	if (d->rotate)
 		rotate_files(d->path, d->max_files);
 
-	if (parent != NULL)
-		g_mkdir_with_parents(g_file_peek_path(parent), 0755);
-	stream = g_file_append_to(file, G_FILE_CREATE_NONE, NULL, &error);
-	if (stream == NULL) {
+	g_mkdir_with_parents(parent, 0755);
+	fd = open_append(d->path, &st, &error);
+	if (fd < 0) {
 		g_task_return_error(task, error);
 		return;
 	}
 
-	info = g_file_output_stream_query_info(stream, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL,
-					       NULL);
-
 	result = g_new0(OpenResult, 1);
-	result->stream = g_steal_pointer(&stream);
-	result->size = info != NULL ? g_file_info_get_size(info) : 0;
+	result->stream = g_unix_output_stream_new(fd, TRUE);
+	result->size = st.st_size;
+
+	/* a rotation leaves an empty file behind; anything else means it could not move it */
+	result->rotate_failed = d->rotate && st.st_size > 0;
 	g_task_return_pointer(task, result, (GDestroyNotify)open_result_free);
 }
 
@@ -226,6 +260,19 @@ note_error(StdiolinkLogWriter *self, const GError *error)
 	self->warned = TRUE;
 	g_clear_error(&self->last_error);
 	self->last_error = g_error_copy(error);
+}
+
+/*
+ * The lines still have a file: they go on past the size limit rather than have every one of
+ * them try (and fail) to rotate again.
+ */
+static void
+note_rotate_failed(StdiolinkLogWriter *self)
+{
+	if (!self->rotate_warned)
+		g_warning("log %s: cannot rotate it, writing on past its size limit", self->path);
+	self->rotate_warned = TRUE;
+	self->rotate_failed_at = g_get_monotonic_time();
 }
 
 static void
@@ -252,6 +299,8 @@ open_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		self->stream = g_steal_pointer(&result->stream);
 		self->size = result->size;
 		self->open_failed_at = 0;
+		if (result->rotate_failed)
+			note_rotate_failed(self);
 		open_result_free(result);
 	}
 	process_queue(self);
@@ -301,8 +350,8 @@ start_write(StdiolinkLogWriter *self, GBytes *line)
 	const char *data = g_bytes_get_data(line, &len);
 
 	self->busy = TRUE;
-	g_output_stream_write_all_async(G_OUTPUT_STREAM(self->stream), data, len,
-					G_PRIORITY_DEFAULT, NULL, write_cb, g_object_ref(self));
+	g_output_stream_write_all_async(self->stream, data, len, G_PRIORITY_DEFAULT, NULL,
+					write_cb, g_object_ref(self));
 }
 
 static void
@@ -324,6 +373,13 @@ complete_flushes(StdiolinkLogWriter *self)
 		else
 			g_task_return_boolean(task, TRUE);
 	}
+}
+
+static gboolean
+rotation_suspended(StdiolinkLogWriter *self)
+{
+	return self->rotate_failed_at != 0 &&
+	       g_get_monotonic_time() - self->rotate_failed_at < REOPEN_DELAY_US;
 }
 
 static void
@@ -354,7 +410,7 @@ process_queue(StdiolinkLogWriter *self)
 
 	/* spdlog rule: rotate when the line would overflow a non-empty file */
 	len = (gint64)g_bytes_get_size(head);
-	if (self->size > 0 && self->size + len > self->max_bytes) {
+	if (self->size > 0 && self->size + len > self->max_bytes && !rotation_suspended(self)) {
 		start_open(self, TRUE);
 		return;
 	}

@@ -2,6 +2,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sl-test-utils.h"
 #include "stdiolink-log-writer-private.h"
@@ -331,6 +332,56 @@ test_splitter_cap_func(void)
 	sl_test_remove_tree(root);
 }
 
+/* a rotation that cannot move the file lets the lines go on past the limit, not spin */
+static void
+test_rotation_blocked_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
+	g_autofree char *path = g_build_filename(root, "p1.log", NULL);
+	g_autofree char *r1 = g_build_filename(root, "p1.1.log", NULL);
+	g_autofree char *keep = g_build_filename(r1, "keep", NULL);
+	g_autoptr(StdiolinkLogWriter) w = NULL;
+	g_autofree char *text = NULL;
+	GLogLevelFlags fatal;
+
+	/* the rename target is a folder that is not empty: every rename onto it fails */
+	g_assert_cmpint(g_mkdir_with_parents(keep, 0755), ==, 0);
+	sl_test_write_file(root, "p1.log", "line-000\nline-001\n", 0644);
+	w = stdiolink_log_writer_new(path, 20, 1);
+	fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+	write_lines(w, 2, 5);
+	g_assert_true(flush_sync(w, NULL));
+	g_log_set_always_fatal(fatal);
+
+	text = sl_test_read_file(path);
+	g_assert_cmpstr(text, ==, "line-000\nline-001\nline-002\nline-003\nline-004\nline-005\n");
+	g_assert_true(g_file_test(keep, G_FILE_TEST_IS_DIR));
+
+	g_clear_object(&w);
+	sl_test_remove_tree(root);
+}
+
+/* a FIFO in the log's place is refused at once instead of holding the writer */
+static void
+test_not_regular_func(void)
+{
+	g_autofree char *root = sl_test_make_tmp_dir("sl-logw-XXXXXX");
+	g_autofree char *path = g_build_filename(root, "p1.log", NULL);
+	g_autoptr(StdiolinkLogWriter) w = stdiolink_log_writer_new(path, 1 << 20, 1);
+	g_autoptr(GError) error = NULL;
+	GLogLevelFlags fatal;
+
+	g_assert_cmpint(mkfifo(path, 0644), ==, 0);
+	fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+	stdiolink_log_writer_append_line(w, "lost");
+	g_assert_false(flush_sync(w, &error));
+	g_log_set_always_fatal(fatal);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
+
+	g_clear_object(&w);
+	sl_test_remove_tree(root);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -344,6 +395,8 @@ main(int argc, char **argv)
 	g_test_add_func("/log-writer/oversized-line", test_oversized_line_func);
 	g_test_add_func("/log-writer/flush-order", test_flush_order_func);
 	g_test_add_func("/log-writer/open-error", test_open_error_func);
+	g_test_add_func("/log-writer/rotation-blocked", test_rotation_blocked_func);
+	g_test_add_func("/log-writer/not-regular", test_not_regular_func);
 	g_test_add_func("/log-writer/splitter-lines", test_splitter_lines_func);
 	g_test_add_func("/log-writer/splitter-cap", test_splitter_cap_func);
 	return g_test_run();
