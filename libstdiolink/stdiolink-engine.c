@@ -1922,3 +1922,19 @@ stdiolink_engine_shutdown_finish(StdiolinkEngine *self, GAsyncResult *res, GErro
 	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
+
+/**
+ * stdiolink_engine_kill_instances:
+ * @self: the engine
+ *
+ * For a second SIGTERM, which exits without waiting out the grace period: every instance's
+ * process group is killed at once, so none outlives the daemon. Call it after
+ * stdiolink_engine_shutdown_async(), which has already stopped the scheduling.
+ */
+void
+stdiolink_engine_kill_instances(StdiolinkEngine *self)
+{
+	g_return_if_fail(STDIOLINK_IS_ENGINE(self));
+
+	stdiolink_instance_manager_kill_all(self->instances);
+}

@@ -139,5 +139,6 @@ void stdiolink_engine_shutdown_async(StdiolinkEngine *self,
 				     GAsyncReadyCallback callback,
 				     gpointer user_data);
 gboolean stdiolink_engine_shutdown_finish(StdiolinkEngine *self, GAsyncResult *res, GError **error);
+void stdiolink_engine_kill_instances(StdiolinkEngine *self);
 
 G_END_DECLS

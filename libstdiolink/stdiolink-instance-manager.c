@@ -52,19 +52,25 @@ typedef struct {
 } Waiter;
 
 static void
-stdiolink_instance_manager_dispose(GObject *object)
+release_all(StdiolinkInstanceManager *self)
 {
-	StdiolinkInstanceManager *self = STDIOLINK_INSTANCE_MANAGER(object);
 	GHashTableIter iter;
 	gpointer value;
 
+	g_hash_table_iter_init(&iter, self->instances);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		stdiolink_instance_release(value);
+	g_hash_table_remove_all(self->instances);
+}
+
+static void
+stdiolink_instance_manager_dispose(GObject *object)
+{
+	StdiolinkInstanceManager *self = STDIOLINK_INSTANCE_MANAGER(object);
+
 	/* daemon teardown: nothing may run on without us */
-	if (self->instances != NULL) {
-		g_hash_table_iter_init(&iter, self->instances);
-		while (g_hash_table_iter_next(&iter, NULL, &value))
-			stdiolink_instance_release(value);
-		g_hash_table_remove_all(self->instances);
-	}
+	if (self->instances != NULL)
+		release_all(self);
 	if (self->writers != NULL)
 		g_hash_table_remove_all(self->writers);
 	g_clear_object(&self->bus);
@@ -722,6 +728,21 @@ stdiolink_instance_manager_shutdown_async(StdiolinkInstanceManager *m,
 
 	terminate_matching(m, NULL);
 	add_waiter(m, task, NULL, m->stop_grace_ms + SHUTDOWN_EXTRA_MS);
+}
+
+/**
+ * stdiolink_instance_manager_kill_all:
+ * @m: a manager
+ *
+ * For an exit that cannot wait: SIGKILL to every instance's process group now, and their
+ * temporary files removed. The records are dropped without `instance.finished` events.
+ */
+void
+stdiolink_instance_manager_kill_all(StdiolinkInstanceManager *m)
+{
+	g_return_if_fail(STDIOLINK_IS_INSTANCE_MANAGER(m));
+
+	release_all(m);
 }
 
 /**

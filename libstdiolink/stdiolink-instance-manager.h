@@ -61,6 +61,7 @@ void stdiolink_instance_manager_stop_project_async(StdiolinkInstanceManager *m,
 gboolean stdiolink_instance_manager_stop_project_finish(StdiolinkInstanceManager *m,
 							GAsyncResult *res,
 							GError **error);
+void stdiolink_instance_manager_kill_all(StdiolinkInstanceManager *m);
 void stdiolink_instance_manager_shutdown_async(StdiolinkInstanceManager *m,
 					       GCancellable *c,
 					       GAsyncReadyCallback cb,

@@ -14,10 +14,11 @@
 #include "sl-systemd.h"
 #include "stdiolink.h"
 
-#define LAG_PROBE_MS	 100
-#define LAG_WARN_US	 (50 * 1000)
-#define EXIT_USAGE	 2
-#define EXIT_FAILURE_RUN 1
+#define LAG_PROBE_MS	   100
+#define LAG_WARN_US	   (50 * 1000)
+#define LOG_FLUSH_LIMIT_MS 2000
+#define EXIT_USAGE	   2
+#define EXIT_FAILURE_RUN   1
 
 typedef struct {
 	GMainLoop *loop;
@@ -32,6 +33,7 @@ typedef struct {
 	gint64 lag_expected_us;
 	gint64 lag_max_us;
 	gboolean shutting_down;
+	guint flush_limit_id; /* the exit does not wait longer than this for the log */
 	int exit_code;
 } SlDaemon;
 
@@ -231,16 +233,42 @@ server_log_flushed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	/* the writer has warned about its file already, on stderr */
 	sl_server_log_flush_finish(daemon->server_log, res, &error);
+	g_clear_handle_id(&daemon->flush_limit_id, g_source_remove);
 	g_main_loop_quit(daemon->loop);
 }
 
-/* the last lines, such as "stopped", must reach logs/server.log before the process ends */
+static gboolean
+flush_limit_cb(gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+
+	daemon->flush_limit_id = 0;
+	g_main_loop_quit(daemon->loop);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * The last lines, such as "stopped", should reach logs/server.log before the process ends;
+ * a log on a stalled disk does not keep the daemon from exiting, though.
+ */
 static void
 quit_after_flush(SlDaemon *daemon)
 {
+	daemon->flush_limit_id = g_timeout_add(LOG_FLUSH_LIMIT_MS, flush_limit_cb, daemon);
 	sl_server_log_flush_async(daemon->server_log, server_log_flushed_cb, daemon);
 }
 
+static void
+server_closed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	SlDaemon *daemon = user_data;
+
+	sl_server_close_finish(SL_SERVER(source), res, NULL);
+	g_message("stopped");
+	quit_after_flush(daemon);
+}
+
+/* instances and jobs are gone: held requests still waiting are answered, then clients go */
 static void
 shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -249,8 +277,7 @@ shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	if (!stdiolink_engine_shutdown_finish(STDIOLINK_ENGINE(source), res, &error))
 		g_warning("shutdown: %s", error->message);
-	g_message("stopped");
-	quit_after_flush(daemon);
+	sl_server_close_async(daemon->server, server_closed_cb, daemon);
 }
 
 /* ---- SIGHUP: reload ------------------------------------------------------------------------ */
@@ -337,33 +364,23 @@ hangup_signal_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* clients are told first; then instances and jobs are stopped */
-static void
-server_closed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	SlDaemon *daemon = user_data;
-
-	sl_server_close_finish(SL_SERVER(source), res, NULL);
-	stdiolink_engine_shutdown_async(daemon->engine, NULL, shutdown_done_cb, daemon);
-}
-
 static gboolean
 quit_signal_cb(gpointer user_data)
 {
 	SlDaemon *daemon = user_data;
 
+	/* no grace period any more, but nothing of ours may outlive the daemon either */
 	if (daemon->shutting_down) {
-		g_message("second signal: exiting now");
+		g_message("second signal: killing the instances and exiting now");
+		stdiolink_engine_kill_instances(daemon->engine);
 		g_main_loop_quit(daemon->loop);
 		return G_SOURCE_REMOVE;
 	}
 	daemon->shutting_down = TRUE;
 	sl_systemd_notify("STOPPING=1");
 	g_message("shutting down: stopping instances");
-	if (daemon->server != NULL)
-		sl_server_close_async(daemon->server, server_closed_cb, daemon);
-	else
-		stdiolink_engine_shutdown_async(daemon->engine, NULL, shutdown_done_cb, daemon);
+	sl_server_begin_close(daemon->server);
+	stdiolink_engine_shutdown_async(daemon->engine, NULL, shutdown_done_cb, daemon);
 	return G_SOURCE_CONTINUE;
 }
 

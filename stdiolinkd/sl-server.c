@@ -36,6 +36,7 @@ struct _SlServer {
 	guint idle_checks;	   /* checks in a row that found connections waiting, none taken */
 
 	GPtrArray *held;	  /* Pending, the messages paused until an operation ends */
+	gboolean closing;	  /* the daemon is shutting down: nothing new is started */
 	GTask *close_task;	  /* sl_server_close_async() in progress, or NULL */
 	guint close_waiting;	  /* refusals of held messages not yet written */
 	guint close_timeout_id;
@@ -83,6 +84,13 @@ reply_node(SlRequest *req, guint status, JsonNode *node, GError *error)
 	reply(req, status, node, error);
 	g_clear_pointer(&node, json_node_unref);
 	g_clear_error(&error);
+}
+
+static GError *
+shutting_down_error(void)
+{
+	return g_error_new_literal(STDIOLINK_ERROR, STDIOLINK_ERROR_UNAVAILABLE,
+				   "the daemon is shutting down");
 }
 
 /* ---- paused replies ----------------------------------------------------------------------- */
@@ -618,6 +626,13 @@ job_waited_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		pending_answer(pending, NULL, error);
 		return;
 	}
+
+	/* the shutdown cancelled it: that, not a client's cancel, is what to say */
+	if (pending->server->closing && stdiolink_job_get_status(job) == STDIOLINK_JOB_CANCELED) {
+		error = shutting_down_error();
+		pending_answer(pending, NULL, error);
+		return;
+	}
 	switch (stdiolink_job_get_status(job)) {
 	case STDIOLINK_JOB_SUCCEEDED:
 		pending_answer(pending, stdiolink_job_get_result(job), NULL);
@@ -872,10 +887,9 @@ refuse_while_closing(SlServer *self, SoupServerMessage *msg)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (self->close_task == NULL)
+	if (!self->closing)
 		return FALSE;
-	error = g_error_new_literal(STDIOLINK_ERROR, STDIOLINK_ERROR_UNAVAILABLE,
-				    "the daemon is shutting down");
+	error = shutting_down_error();
 	sl_http_send_error(msg, error);
 	return TRUE;
 }
@@ -1415,15 +1429,19 @@ sl_server_get_sse(SlServer *self)
 	return self->sse;
 }
 
-/**
- * sl_server_disconnect:
- * @self: the server
- *
- * Stops listening and drops every connection at once; sl_server_close_async() answers the
- * held requests first.
+/* ---- closing ------------------------------------------------------------------------------- */
+
+/*
+ * After the engine has stopped, an operation that was waiting for its instances may still
+ * be finishing (a deletion removing its folder): it gets this long to answer for itself.
+ * Then what is still held is refused, and a refusal gets this long to be written.
  */
-void
-sl_server_disconnect(SlServer *self)
+#define CLOSE_HELD_WAIT_MS 2000
+#define CLOSE_FLUSH_MS	   1000
+
+/* stops listening and drops every connection at once */
+static void
+disconnect_all(SlServer *self)
 {
 	g_clear_handle_id(&self->accept_check_id, g_source_remove);
 	sl_sse_close_all(self->sse);
@@ -1431,18 +1449,13 @@ sl_server_disconnect(SlServer *self)
 	soup_server_disconnect(self->soup);
 }
 
-/* ---- closing ------------------------------------------------------------------------------- */
-
-/* a held request waits at most this long for its refusal to be written */
-#define CLOSE_FLUSH_MS 1000
-
 static void
 close_finish(SlServer *self)
 {
 	g_autoptr(GTask) task = g_steal_pointer(&self->close_task);
 
 	g_clear_handle_id(&self->close_timeout_id, g_source_remove);
-	sl_server_disconnect(self);
+	disconnect_all(self);
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -1456,14 +1469,45 @@ close_timeout_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* what no operation answered in time is told why, instead of being cut off */
+static gboolean
+refuse_held_cb(gpointer user_data)
+{
+	SlServer *self = user_data;
+	g_autoptr(GPtrArray) held = g_ptr_array_copy(self->held, NULL, NULL);
+	g_autoptr(GError) error = shutting_down_error();
+
+	for (guint i = 0; i < held->len; i++)
+		pending_send(held->pdata[i], NULL, error, NULL);
+	self->close_timeout_id = g_timeout_add(CLOSE_FLUSH_MS, close_timeout_cb, self);
+	return G_SOURCE_REMOVE;
+}
+
 static void
-held_refusal_written_cb(SoupServerMessage *msg, gpointer user_data)
+held_answer_written_cb(SoupServerMessage *msg, gpointer user_data)
 {
 	SlServer *self = user_data;
 
-	g_signal_handlers_disconnect_by_func(msg, held_refusal_written_cb, self);
+	g_signal_handlers_disconnect_by_func(msg, held_answer_written_cb, self);
 	if (self->close_task != NULL && --self->close_waiting == 0)
 		close_finish(self);
+}
+
+/**
+ * sl_server_begin_close:
+ * @self: the server
+ *
+ * The shutdown's first step: from now on every request is answered 503 `unavailable`, while
+ * the requests already held until an operation ends (a scan, a project change waiting for
+ * its instances) still get their real answer when it does. A scan cancelled by the
+ * shutdown is answered 503 too.
+ */
+void
+sl_server_begin_close(SlServer *self)
+{
+	g_return_if_fail(SL_IS_SERVER(self));
+
+	self->closing = TRUE;
 }
 
 /**
@@ -1472,38 +1516,34 @@ held_refusal_written_cb(SoupServerMessage *msg, gpointer user_data)
  * @callback: called once the server has stopped listening and dropped its connections
  * @user_data: for @callback
  *
- * The shutdown's first step. Requests held until an operation ends (a synchronous scan, a
- * project start or stop) are answered 503 `unavailable` instead of being cut off; new
- * requests get the same answer until the refusals are written, at most CLOSE_FLUSH_MS.
+ * The shutdown's last step, once the engine has stopped. Requests still held get up to
+ * CLOSE_HELD_WAIT_MS for their operation to answer them, then 503 `unavailable`; the
+ * connections are dropped once every answer is written, or CLOSE_FLUSH_MS later. New
+ * requests get 503 meanwhile.
  */
 void
 sl_server_close_async(SlServer *self, GAsyncReadyCallback callback, gpointer user_data)
 {
-	g_autoptr(GPtrArray) held = g_ptr_array_copy(self->held, NULL, NULL);
-	g_autoptr(GError) error = g_error_new_literal(STDIOLINK_ERROR,
-						      STDIOLINK_ERROR_UNAVAILABLE,
-						      "the daemon is shutting down");
-
 	g_return_if_fail(self->close_task == NULL);
+	self->closing = TRUE;
 	self->close_task = g_task_new(self, NULL, callback, user_data);
 	g_task_set_source_tag(self->close_task, sl_server_close_async);
 
-	for (guint i = 0; i < held->len; i++) {
-		Pending *pending = held->pdata[i];
+	for (guint i = 0; i < self->held->len; i++) {
+		Pending *pending = self->held->pdata[i];
 
-		/* a client that left has nothing to be told */
-		if (soup_server_message_get_socket(pending->msg) != NULL) {
-			g_signal_connect_object(pending->msg, "finished",
-						G_CALLBACK(held_refusal_written_cb), self, 0);
-			self->close_waiting++;
-		}
-		pending_send(pending, NULL, error, NULL);
+		/* a client that left has nothing to wait for */
+		if (soup_server_message_get_socket(pending->msg) == NULL)
+			continue;
+		g_signal_connect_object(pending->msg, "finished",
+					G_CALLBACK(held_answer_written_cb), self, 0);
+		self->close_waiting++;
 	}
 	if (self->close_waiting == 0) {
 		close_finish(self);
 		return;
 	}
-	self->close_timeout_id = g_timeout_add(CLOSE_FLUSH_MS, close_timeout_cb, self);
+	self->close_timeout_id = g_timeout_add(CLOSE_HELD_WAIT_MS, refuse_held_cb, self);
 }
 
 gboolean

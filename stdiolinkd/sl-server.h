@@ -15,7 +15,7 @@ guint sl_server_get_port(SlServer *self);
 SlSse *sl_server_get_sse(SlServer *self);
 const char *sl_server_get_last_request(SlServer *self);
 void sl_server_set_token(SlServer *self, const char *token);
-void sl_server_disconnect(SlServer *self);
+void sl_server_begin_close(SlServer *self);
 void sl_server_close_async(SlServer *self, GAsyncReadyCallback callback, gpointer user_data);
 gboolean sl_server_close_finish(SlServer *self, GAsyncResult *result, GError **error);
 

@@ -456,3 +456,71 @@ sl_daemon_fixture_pid_alive(GPid pid)
 	close_paren = strrchr(stat, ')');
 	return close_paren != NULL && close_paren[1] == ' ' && close_paren[2] != 'Z';
 }
+
+/* ---- a request held in a thread of its own ------------------------------------------ */
+
+static gpointer
+held_request_thread(gpointer data)
+{
+	SlHeldRequest *held = data;
+	g_autoptr(SoupSession) session = sl_daemon_fixture_new_session();
+	g_autoptr(SoupMessage) msg = soup_message_new(held->method, held->url);
+	g_autoptr(GBytes) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	gsize length = 0;
+	const char *text;
+
+	if (held->body != NULL) {
+		g_autoptr(GBytes) body = g_bytes_new(held->body, strlen(held->body));
+
+		soup_message_set_request_body_from_bytes(msg, "application/json", body);
+	}
+	reply = soup_session_send_and_read(session, msg, NULL, &error);
+	g_assert_no_error(error);
+	held->status = soup_message_get_status(msg);
+	text = g_bytes_get_data(reply, &length);
+	held->reply = length > 0 ? stdiolink_json_parse(text, (gssize)length, NULL) : NULL;
+	g_atomic_int_set(&held->done, 1);
+	return NULL;
+}
+
+/**
+ * sl_held_request_start:
+ * @held: zero-filled
+ * @fx: the fixture, started
+ * @method: the HTTP method
+ * @path: the path and query
+ * @body: (nullable): a JSON body
+ *
+ * Sends the request from a new thread, so that the test can act while the daemon holds the
+ * answer; @held->done turns 1 once it is in.
+ */
+void
+sl_held_request_start(SlHeldRequest *held,
+		      SlDaemonFixture *fx,
+		      const char *method,
+		      const char *path,
+		      const char *body)
+{
+	held->method = g_strdup(method);
+	held->url = g_strconcat(fx->base_url, path, NULL);
+	held->body = g_strdup(body);
+	held->thread = g_thread_new("held-request", held_request_thread, held);
+}
+
+/* waits for the answer: @held->status and @held->reply (NULL for an empty body) are set */
+void
+sl_held_request_join(SlHeldRequest *held)
+{
+	g_thread_join(g_steal_pointer(&held->thread));
+}
+
+void
+sl_held_request_clear(SlHeldRequest *held)
+{
+	g_assert_null(held->thread);
+	g_free(held->method);
+	g_free(held->url);
+	g_free(held->body);
+	g_clear_pointer(&held->reply, json_node_unref);
+}

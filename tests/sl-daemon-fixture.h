@@ -52,4 +52,23 @@ guint sl_daemon_fixture_count_instances(SlDaemonFixture *fx, const char *project
 GPtrArray *sl_daemon_fixture_read_events(SlDaemonFixture *fx, const char *instance_id);
 gboolean sl_daemon_fixture_pid_alive(GPid pid);
 
+/* a request sent from a thread of its own, for answers the daemon holds back */
+typedef struct {
+	char *method;
+	char *url;
+	char *body; /* or NULL */
+	guint status;
+	JsonNode *reply;
+	gint done;
+	GThread *thread;
+} SlHeldRequest;
+
+void sl_held_request_start(SlHeldRequest *held,
+			   SlDaemonFixture *fx,
+			   const char *method,
+			   const char *path,
+			   const char *body);
+void sl_held_request_join(SlHeldRequest *held);
+void sl_held_request_clear(SlHeldRequest *held);
+
 G_END_DECLS

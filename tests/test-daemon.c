@@ -661,28 +661,6 @@ test_delete_running_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
-typedef struct {
-	SlDaemonFixture *fx;
-	guint status;
-} SlowRequest;
-
-static gpointer
-slow_put_thread(gpointer data)
-{
-	SlowRequest *req = data;
-	g_autoptr(SoupSession) session = sl_daemon_fixture_new_session();
-	g_autofree char *url = g_strconcat(req->fx->base_url, "/api/projects/stubborn", NULL);
-	g_autoptr(SoupMessage) msg = soup_message_new("PUT", url);
-	const char *body = "{\"name\":\"Changed\",\"serviceId\":\"svc\"}";
-	g_autoptr(GBytes) bytes = g_bytes_new_static(body, strlen(body));
-	g_autoptr(GBytes) reply = NULL;
-
-	soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
-	reply = soup_session_send_and_read(session, msg, NULL, NULL);
-	req->status = soup_message_get_status(msg);
-	return NULL;
-}
-
 static gboolean
 stubborn_ready_cb(SlDaemonFixture *fx, gpointer data)
 {
@@ -692,20 +670,34 @@ stubborn_ready_cb(SlDaemonFixture *fx, gpointer data)
 	return g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "| ready") != NULL;
 }
 
+/* waits for @method @path to be refused with @status, @code and @message */
+typedef struct {
+	const char *method;
+	const char *path;
+	guint status;
+	const char *code;
+	const char *message;
+} Refusal;
+
 static gboolean
-stop_refused_busy_cb(SlDaemonFixture *fx, gpointer data)
+refused_cb(SlDaemonFixture *fx, gpointer data)
 {
+	const Refusal *want = data;
 	guint status = 0;
 	g_autoptr(JsonNode) node = NULL;
 
-	node = sl_daemon_fixture_request(fx, "POST", "/api/projects/stubborn/stop", NULL, &status);
-
-	if (status != 409)
+	node = sl_daemon_fixture_request(fx, want->method, want->path, NULL, &status);
+	if (status != want->status)
 		return FALSE;
-	sl_daemon_fixture_assert_error(node, "project_busy",
-				       "project operation already in progress: stubborn");
+	sl_daemon_fixture_assert_error(node, want->code, want->message);
 	return TRUE;
 }
+
+/* stop is a guarded mutation: refused as busy while another change holds the project */
+static const Refusal stubborn_busy = {"POST", "/api/projects/stubborn/stop", 409, "project_busy",
+				      "project operation already in progress: stubborn"};
+static const Refusal shutting_down = {"GET", "/api/server/status", 503, "unavailable",
+				      "the daemon is shutting down"};
 
 /*
  * While an update waits for a stubborn instance to go, a second mutation of the same
@@ -717,9 +709,8 @@ test_project_busy_func(void)
 	SlDaemonFixture fx;
 	guint status = 0;
 	JsonNode *node;
-	SlowRequest slow = {&fx, 0};
+	SlHeldRequest slow = {0};
 	g_autofree char *instance_id = NULL;
-	GThread *thread;
 
 	sl_daemon_fixture_init(&fx);
 	sl_daemon_fixture_add_test_service(&fx, "svc", test_schema);
@@ -733,11 +724,12 @@ test_project_busy_func(void)
 	/* "running" means spawned; the service prints once it has set SIGTERM aside */
 	g_assert_true(sl_daemon_fixture_wait(&fx, stubborn_ready_cb, NULL));
 
-	thread = g_thread_new("slow-put", slow_put_thread, &slow);
+	sl_held_request_start(&slow, &fx, "PUT", "/api/projects/stubborn",
+			      "{\"name\":\"Changed\",\"serviceId\":\"svc\"}");
 
 	/* stop is a guarded mutation too, and harmless here: once the update holds the
 	 * project it is refused as busy, for as long as the stubborn instance lives */
-	g_assert_true(sl_daemon_fixture_wait(&fx, stop_refused_busy_cb, NULL));
+	g_assert_true(sl_daemon_fixture_wait(&fx, refused_cb, (gpointer)&stubborn_busy));
 	node = sl_daemon_fixture_request(&fx, "DELETE", "/api/projects/stubborn", NULL, &status);
 	g_assert_cmpuint(status, ==, 409);
 	sl_daemon_fixture_assert_error(node, "project_busy", NULL);
@@ -745,10 +737,11 @@ test_project_busy_func(void)
 	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
 	g_assert_cmpuint(status, ==, 200);
 	json_node_unref(node);
-	g_assert_cmpuint(slow.status, ==, 0);
+	g_assert_cmpint(g_atomic_int_get(&slow.done), ==, 0);
 
-	g_thread_join(thread);
+	sl_held_request_join(&slow);
 	g_assert_cmpuint(slow.status, ==, 200);
+	sl_held_request_clear(&slow);
 	sl_daemon_fixture_clear(&fx);
 }
 
@@ -1375,10 +1368,6 @@ token_required_cb(SlDaemonFixture *fx, gpointer data)
 	return status == 401;
 }
 
-/*
- * SIGHUP re-reads config.json without a restart: a broken file changes nothing, a good
- * one takes effect (CORS origin, then a token), and the daemon serves throughout.
- */
 /* ---- logs/server.log -------------------------------------------------------------------- */
 
 /* every line of @text has the server log's shape, `<ts> [L] text` (data-root.md 8) */
@@ -1506,6 +1495,10 @@ test_server_log_unwritable_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/*
+ * SIGHUP re-reads config.json without a restart: a broken file changes nothing, a good
+ * one takes effect (CORS origin, then a token), and the daemon serves throughout.
+ */
 static void
 test_sighup_reload_func(void)
 {
@@ -1871,6 +1864,88 @@ test_accepts_again_after_fd_exhaustion_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* ---- shutdown ----------------------------------------------------------------------------- */
+
+/* a stubborn instance, with a child, under a project whose changes wait for it */
+static GPid
+setup_stubborn(SlDaemonFixture *fx, guint grace_ms)
+{
+	g_autofree char *child_pid_file = NULL;
+	g_autofree char *params = NULL;
+	g_autofree char *config = g_strdup_printf("{\"stopGraceMs\":%u}", grace_ms);
+	g_autofree char *instance_id = NULL;
+
+	sl_daemon_fixture_init(fx);
+	child_pid_file = sl_daemon_fixture_path(fx, "child.pid");
+	params = g_strdup_printf("{\"sleepMs\":60000,\"ignoreTerm\":true,"
+				 "\"stdout\":[\"ready\"],\"spawnChild\":\"%s\"}",
+				 child_pid_file);
+	sl_daemon_fixture_add_test_service(fx, "svc", test_schema);
+	sl_daemon_fixture_add_project(fx, "stubborn", "svc", NULL, params);
+	sl_daemon_fixture_write(fx, "config.json", config);
+	sl_daemon_fixture_start(fx);
+	instance_id = start_project(fx, "stubborn");
+	g_assert_true(sl_daemon_fixture_wait(fx, stubborn_ready_cb, NULL));
+	g_assert_true(sl_daemon_fixture_wait(fx, pid_file_written_cb, child_pid_file));
+	return read_pid_file(child_pid_file);
+}
+
+/* the daemon exits by itself, with status 0 */
+static void
+wait_daemon_exit(SlDaemonFixture *fx)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_subprocess_wait(fx->daemon, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(fx->daemon));
+	g_assert_cmpint(g_subprocess_get_exit_status(fx->daemon), ==, 0);
+	g_clear_object(&fx->daemon);
+}
+
+/*
+ * SIGTERM while a deletion waits out a stubborn instance: new requests get 503 meanwhile,
+ * and the deletion, which the shutdown lets finish, gets its real answer.
+ */
+static void
+test_shutdown_held_change_func(void)
+{
+	SlDaemonFixture fx;
+	SlHeldRequest held = {0};
+	g_autofree char *project_dir = NULL;
+	GPid child = setup_stubborn(&fx, 2000);
+
+	sl_held_request_start(&held, &fx, "DELETE", "/api/projects/stubborn", NULL);
+	g_assert_true(sl_daemon_fixture_wait(&fx, refused_cb, (gpointer)&stubborn_busy));
+	g_subprocess_send_signal(fx.daemon, SIGTERM);
+	g_assert_true(sl_daemon_fixture_wait(&fx, refused_cb, (gpointer)&shutting_down));
+	g_assert_cmpint(g_atomic_int_get(&held.done), ==, 0);
+
+	sl_held_request_join(&held);
+	g_assert_cmpuint(held.status, ==, 204);
+	project_dir = sl_daemon_fixture_path(&fx, "projects/stubborn");
+	g_assert_false(g_file_test(project_dir, G_FILE_TEST_EXISTS));
+	wait_daemon_exit(&fx);
+	g_assert_false(sl_daemon_fixture_pid_alive(child));
+	sl_held_request_clear(&held);
+	sl_daemon_fixture_clear(&fx);
+}
+
+/* a second SIGTERM does not wait out the grace period, and leaves no instance behind */
+static void
+test_shutdown_second_signal_func(void)
+{
+	SlDaemonFixture fx;
+	GPid child = setup_stubborn(&fx, 60000);
+
+	g_subprocess_send_signal(fx.daemon, SIGTERM);
+	g_assert_true(sl_daemon_fixture_wait(&fx, refused_cb, (gpointer)&shutting_down));
+	g_subprocess_send_signal(fx.daemon, SIGTERM);
+	wait_daemon_exit(&fx);
+	g_assert_true(sl_daemon_fixture_wait(&fx, pid_gone_cb, GINT_TO_POINTER(child)));
+	sl_daemon_fixture_clear(&fx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1900,6 +1975,8 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/http/connection-close-head", test_connection_close_and_head_func);
 	g_test_add_func("/daemon/http/deep-json", test_deep_json_func);
 	g_test_add_func("/daemon/sighup-reload", test_sighup_reload_func);
+	g_test_add_func("/daemon/shutdown/held-change", test_shutdown_held_change_func);
+	g_test_add_func("/daemon/shutdown/second-signal", test_shutdown_second_signal_func);
 	g_test_add_func("/daemon/server-log", test_server_log_func);
 	g_test_add_func("/daemon/server-log/rotation", test_server_log_rotation_func);
 	g_test_add_func("/daemon/server-log/unwritable", test_server_log_unwritable_func);

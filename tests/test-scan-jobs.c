@@ -136,54 +136,6 @@ count_drivers(SlDaemonFixture *fx)
 	    json_object_get_array_member(json_node_get_object(node), "drivers"));
 }
 
-/* ---- a request held in a thread of its own ------------------------------------------ */
-
-typedef struct {
-	char *url;
-	char *body;
-	guint status;
-	JsonNode *reply;
-	gint done;
-} HeldRequest;
-
-static gpointer
-held_request_thread(gpointer data)
-{
-	HeldRequest *held = data;
-	g_autoptr(SoupSession) session = sl_daemon_fixture_new_session();
-	g_autoptr(SoupMessage) msg = soup_message_new("POST", held->url);
-	g_autoptr(GBytes) body = g_bytes_new(held->body, strlen(held->body));
-	g_autoptr(GBytes) reply = NULL;
-	g_autoptr(GError) error = NULL;
-	gsize length = 0;
-	const char *text;
-
-	soup_message_set_request_body_from_bytes(msg, "application/json", body);
-	reply = soup_session_send_and_read(session, msg, NULL, &error);
-	g_assert_no_error(error);
-	held->status = soup_message_get_status(msg);
-	text = g_bytes_get_data(reply, &length);
-	held->reply = stdiolink_json_parse(text, (gssize)length, NULL);
-	g_atomic_int_set(&held->done, 1);
-	return NULL;
-}
-
-static GThread *
-start_held(SlDaemonFixture *fx, HeldRequest *held, const char *path, const char *body)
-{
-	held->url = g_strconcat(fx->base_url, path, NULL);
-	held->body = g_strdup(body);
-	return g_thread_new("held-request", held_request_thread, held);
-}
-
-static void
-held_clear(HeldRequest *held)
-{
-	g_free(held->url);
-	g_free(held->body);
-	g_clear_pointer(&held->reply, json_node_unref);
-}
-
 /* the id of the one job of @kind in @status, else NULL */
 static char *
 job_id_in(SlDaemonFixture *fx, const char *kind, const char *status)
@@ -417,25 +369,24 @@ static void
 test_sigterm_answers_held_scan(void)
 {
 	SlDaemonFixture fx;
-	HeldRequest held = {0};
-	GThread *thread;
+	SlHeldRequest held = {0};
 	GPid export_pid;
 
 	sl_daemon_fixture_init(&fx);
 	sl_daemon_fixture_write(&fx, "config.json", "{\"scanTimeoutMs\": 60000}");
 	sl_daemon_fixture_start(&fx);
 	add_driver(&fx, "stuck", "hang");
-	thread = start_held(&fx, &held, "/api/drivers/scan", "{}");
+	sl_held_request_start(&held, &fx, "POST", "/api/drivers/scan", "{}");
 	g_assert_true(sl_daemon_fixture_wait(&fx, pid_file_written, "stuck"));
 	export_pid = read_pid(&fx, "stuck", "pid");
 
 	sl_daemon_fixture_stop(&fx);
-	g_thread_join(thread);
+	sl_held_request_join(&held);
 	g_assert_cmpuint(held.status, ==, 503);
 	sl_daemon_fixture_assert_error(held.reply, "unavailable", "the daemon is shutting down");
 	g_assert_false(sl_daemon_fixture_pid_alive(export_pid));
 	g_assert_true(driver_file_exists(&fx, "stuck", "behaviour"));
-	held_clear(&held);
+	sl_held_request_clear(&held);
 	sl_daemon_fixture_clear(&fx);
 }
 
@@ -594,8 +545,7 @@ static void
 test_cancel_commits_nothing(void)
 {
 	SlDaemonFixture fx;
-	HeldRequest held = {0};
-	GThread *thread;
+	SlHeldRequest held = {0};
 	g_autofree char *id = NULL;
 	g_autofree char *path = NULL;
 	g_autoptr(JsonNode) canceled = NULL;
@@ -610,7 +560,7 @@ test_cancel_commits_nothing(void)
 	add_driver(&fx, "second", "ok demo.second");
 	add_driver(&fx, "stuck", "hang");
 
-	thread = start_held(&fx, &held, "/api/drivers/scan", "{}");
+	sl_held_request_start(&held, &fx, "POST", "/api/drivers/scan", "{}");
 	g_assert_true(sl_daemon_fixture_wait(&fx, has_running_job, "drivers.scan"));
 	g_assert_true(sl_daemon_fixture_wait(&fx, pid_file_written, "stuck"));
 	id = active_job_id(&fx, "drivers.scan");
@@ -623,7 +573,7 @@ test_cancel_commits_nothing(void)
 	g_assert_true(sl_daemon_fixture_wait(&fx, job_is_canceled, id));
 
 	/* the held request learns it */
-	g_thread_join(thread);
+	sl_held_request_join(&held);
 	g_assert_cmpuint(held.status, ==, 409);
 	sl_daemon_fixture_assert_error(held.reply, "conflict", "job was canceled");
 	g_assert_cmpstr(member_string(held.reply, "jobId"), ==, id);
@@ -639,7 +589,7 @@ test_cancel_commits_nothing(void)
 	again = sl_daemon_fixture_request(&fx, "POST", path, NULL, &status);
 	g_assert_cmpuint(status, ==, 409);
 	sl_daemon_fixture_assert_error(again, "conflict", NULL);
-	held_clear(&held);
+	sl_held_request_clear(&held);
 	sl_daemon_fixture_stop(&fx);
 	sl_daemon_fixture_clear(&fx);
 }
@@ -649,8 +599,7 @@ static void
 test_other_requests_answered_during_scan(void)
 {
 	SlDaemonFixture fx;
-	HeldRequest held = {0};
-	GThread *thread;
+	SlHeldRequest held = {0};
 	g_autofree char *id = NULL;
 	g_autoptr(JsonNode) services = NULL;
 	g_autoptr(JsonNode) job = NULL;
@@ -659,7 +608,7 @@ test_other_requests_answered_during_scan(void)
 	sl_daemon_fixture_start(&fx);
 	add_driver(&fx, "gate", "ok demo.gate 2000");
 
-	thread = start_held(&fx, &held, "/api/drivers/scan", "{\"refreshMeta\": true}");
+	sl_held_request_start(&held, &fx, "POST", "/api/drivers/scan", "{\"refreshMeta\": true}");
 	g_assert_true(sl_daemon_fixture_wait(&fx, has_running_job, "drivers.scan"));
 	id = active_job_id(&fx, "drivers.scan");
 
@@ -668,10 +617,10 @@ test_other_requests_answered_during_scan(void)
 	g_assert_cmpstr(member_string(job, "status"), ==, "running");
 	g_assert_cmpint(g_atomic_int_get(&held.done), ==, 0);
 
-	g_thread_join(thread);
+	sl_held_request_join(&held);
 	g_assert_cmpuint(held.status, ==, 200);
 	g_assert_cmpint(result_int(held.reply, "updated"), ==, 1);
-	held_clear(&held);
+	sl_held_request_clear(&held);
 	sl_daemon_fixture_stop(&fx);
 	sl_daemon_fixture_clear(&fx);
 }
