@@ -123,23 +123,53 @@ stdiolink_engine_get_config(StdiolinkEngine *self)
 	return self->config;
 }
 
+/* the keys of config.json that changed on disk but are only read at start-up */
+static char *
+restart_only_changes(const StdiolinkServerConfig *fresh, const StdiolinkServerConfig *config)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+	if (g_strcmp0(fresh->host, config->host) != 0)
+		g_ptr_array_add(names, "host");
+	if (fresh->port != config->port)
+		g_ptr_array_add(names, "port");
+	if (g_strcmp0(fresh->webui_dir, config->webui_dir) != 0)
+		g_ptr_array_add(names, "webuiDir");
+	if (g_strcmp0(fresh->service_program, config->service_program) != 0)
+		g_ptr_array_add(names, "serviceProgram");
+	if (fresh->log_max_bytes != config->log_max_bytes)
+		g_ptr_array_add(names, "logMaxBytes");
+	if (fresh->log_max_files != config->log_max_files)
+		g_ptr_array_add(names, "logMaxFiles");
+	if (fresh->stop_grace_ms != config->stop_grace_ms)
+		g_ptr_array_add(names, "stopGraceMs");
+	if (fresh->stop_timeout_ms != config->stop_timeout_ms)
+		g_ptr_array_add(names, "stopTimeoutMs");
+	if (fresh->start_timeout_ms != config->start_timeout_ms)
+		g_ptr_array_add(names, "startTimeoutMs");
+	if (names->len == 0)
+		return NULL;
+	g_ptr_array_add(names, NULL);
+	return g_strjoinv(", ", (char **)names->pdata);
+}
+
 /**
  * stdiolink_engine_apply_reloaded_config:
  * @self: the engine
  * @fresh: configuration read again from disk (command-line overrides applied)
  *
  * Takes the settings that can change while serving: log level, CORS origin, allowed hosts,
- * token file and the driver scan's timeout and parallelism. Address, port, paths and
- * limits need a restart; a change to them is logged and ignored.
+ * token file and the driver scan's timeout and parallelism. Address, port, paths, limits
+ * and timings need a restart; a change to them is logged, by name, and ignored.
  */
 void
 stdiolink_engine_apply_reloaded_config(StdiolinkEngine *self, const StdiolinkServerConfig *fresh)
 {
 	StdiolinkServerConfig *config = self->config;
+	g_autofree char *ignored = restart_only_changes(fresh, config);
 
-	if (g_strcmp0(fresh->host, config->host) != 0 || fresh->port != config->port ||
-	    g_strcmp0(fresh->webui_dir, config->webui_dir) != 0)
-		g_message("config reload: host, port and webuiDir take effect after a restart");
+	if (ignored != NULL)
+		g_message("config reload: %s take effect after a restart", ignored);
 
 	g_free(config->log_level);
 	config->log_level = g_strdup(fresh->log_level);

@@ -1368,6 +1368,46 @@ token_required_cb(SlDaemonFixture *fx, gpointer data)
 	return status == 401;
 }
 
+typedef struct {
+	const char *file;
+	const char *text;
+} FileText;
+
+static gboolean
+file_has_text_cb(SlDaemonFixture *fx, gpointer data)
+{
+	FileText *want = data;
+	g_autofree char *path = sl_daemon_fixture_path(fx, want->file);
+	g_autofree char *text = NULL;
+
+	return g_file_get_contents(path, &text, NULL, NULL) && strstr(text, want->text) != NULL;
+}
+
+/* keys read only at start-up are named when a reload finds them changed */
+static void
+test_sighup_restart_only_func(void)
+{
+	SlDaemonFixture fx;
+	FileText want = {"logs/server.log",
+			 "[I] config reload: logMaxFiles, stopGraceMs take effect after a "
+			 "restart\n"};
+	FileText reloaded = {"logs/server.log", "[I] configuration reloaded\n"};
+	guint status = 0;
+	g_autoptr(JsonNode) node = NULL;
+
+	setup_basic(&fx);
+	sl_daemon_fixture_start(&fx);
+	sl_daemon_fixture_write(&fx, "config.json",
+				"{\"logMaxFiles\": 7, \"stopGraceMs\": 10}");
+	g_subprocess_send_signal(fx.daemon, SIGHUP);
+	g_assert_true(sl_daemon_fixture_wait(&fx, file_has_text_cb, &reloaded));
+	g_assert_true(sl_daemon_fixture_wait(&fx, file_has_text_cb, &want));
+
+	node = sl_daemon_fixture_request(&fx, "GET", "/api/server/status", NULL, &status);
+	g_assert_cmpuint(status, ==, 200);
+	sl_daemon_fixture_clear(&fx);
+}
+
 /* ---- logs/server.log -------------------------------------------------------------------- */
 
 /* every line of @text has the server log's shape, `<ts> [L] text` (data-root.md 8) */
@@ -1975,6 +2015,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/http/connection-close-head", test_connection_close_and_head_func);
 	g_test_add_func("/daemon/http/deep-json", test_deep_json_func);
 	g_test_add_func("/daemon/sighup-reload", test_sighup_reload_func);
+	g_test_add_func("/daemon/sighup-restart-only", test_sighup_restart_only_func);
 	g_test_add_func("/daemon/shutdown/held-change", test_shutdown_held_change_func);
 	g_test_add_func("/daemon/shutdown/second-signal", test_shutdown_second_signal_func);
 	g_test_add_func("/daemon/server-log", test_server_log_func);
