@@ -373,7 +373,8 @@ quit_signal_cb(gpointer user_data)
 	if (daemon->shutting_down) {
 		g_message("second signal: killing the instances and exiting now");
 		stdiolink_engine_kill_instances(daemon->engine);
-		g_main_loop_quit(daemon->loop);
+		if (daemon->flush_limit_id == 0)
+			quit_after_flush(daemon);
 		return G_SOURCE_REMOVE;
 	}
 	daemon->shutting_down = TRUE;

@@ -38,7 +38,7 @@ struct _SlServer {
 	GPtrArray *held;	  /* Pending, the messages paused until an operation ends */
 	gboolean closing;	  /* the daemon is shutting down: nothing new is started */
 	GTask *close_task;	  /* sl_server_close_async() in progress, or NULL */
-	guint close_waiting;	  /* refusals of held messages not yet written */
+	guint answers_in_flight;  /* answered while closing, not yet written */
 	guint close_timeout_id;
 };
 
@@ -115,6 +115,9 @@ pending_new(SlRequest *req, guint success_status)
 	return pending;
 }
 
+static void track_answer(SlServer *self, SoupServerMessage *msg);
+static void maybe_finish_close(SlServer *self);
+
 /* @error (with @fields) if set, else @node, else 204; the message resumes */
 static void
 pending_send(Pending *pending, JsonNode *node, const GError *error, JsonObject *fields)
@@ -134,6 +137,10 @@ pending_send(Pending *pending, JsonNode *node, const GError *error, JsonObject *
 		soup_server_message_unpause(pending->msg);
 	pending->answered = TRUE;
 	g_ptr_array_remove_fast(pending->server->held, pending);
+	if (pending->server->closing) {
+		track_answer(pending->server, pending->msg);
+		maybe_finish_close(pending->server);
+	}
 }
 
 /* answers @pending unless a shutdown did already, and frees it */
@@ -891,6 +898,7 @@ refuse_while_closing(SlServer *self, SoupServerMessage *msg)
 		return FALSE;
 	error = shutting_down_error();
 	sl_http_send_error(msg, error);
+	track_answer(self, msg);
 	return TRUE;
 }
 
@@ -984,6 +992,10 @@ handler_cb(SoupServer *soup,
 	g_debug("%s %s", soup_server_message_get_method(msg), path);
 	g_free(self->last_request);
 	self->last_request = g_strdup_printf("%s %s", soup_server_message_get_method(msg), path);
+
+	/* during a shutdown nothing new starts: no route, no DriverLab session, no page */
+	if (refuse_while_closing(self, msg))
+		return;
 
 	/* a DriverLab upgrade is refused as plain text, or left to the WebSocket handler */
 	if (sl_driverlab_check_upgrade(self->driverlab, msg, path))
@@ -1459,6 +1471,35 @@ close_finish(SlServer *self)
 	g_task_return_boolean(task, TRUE);
 }
 
+/* the connections go once nothing is held and every answer given meanwhile is written */
+static void
+maybe_finish_close(SlServer *self)
+{
+	if (self->close_task != NULL && self->held->len == 0 && self->answers_in_flight == 0)
+		close_finish(self);
+}
+
+static void
+answer_written_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	SlServer *self = user_data;
+
+	g_signal_handlers_disconnect_by_func(msg, answer_written_cb, self);
+	self->answers_in_flight--;
+	maybe_finish_close(self);
+}
+
+/* an answer given during the shutdown: the close waits for it to be written */
+static void
+track_answer(SlServer *self, SoupServerMessage *msg)
+{
+	/* a client that left has nothing to wait for */
+	if (soup_server_message_get_socket(msg) == NULL)
+		return;
+	g_signal_connect_object(msg, "finished", G_CALLBACK(answer_written_cb), self, 0);
+	self->answers_in_flight++;
+}
+
 static gboolean
 close_timeout_cb(gpointer user_data)
 {
@@ -1477,20 +1518,12 @@ refuse_held_cb(gpointer user_data)
 	g_autoptr(GPtrArray) held = g_ptr_array_copy(self->held, NULL, NULL);
 	g_autoptr(GError) error = shutting_down_error();
 
+	self->close_timeout_id = 0;
 	for (guint i = 0; i < held->len; i++)
 		pending_send(held->pdata[i], NULL, error, NULL);
-	self->close_timeout_id = g_timeout_add(CLOSE_FLUSH_MS, close_timeout_cb, self);
+	if (self->close_task != NULL)
+		self->close_timeout_id = g_timeout_add(CLOSE_FLUSH_MS, close_timeout_cb, self);
 	return G_SOURCE_REMOVE;
-}
-
-static void
-held_answer_written_cb(SoupServerMessage *msg, gpointer user_data)
-{
-	SlServer *self = user_data;
-
-	g_signal_handlers_disconnect_by_func(msg, held_answer_written_cb, self);
-	if (self->close_task != NULL && --self->close_waiting == 0)
-		close_finish(self);
 }
 
 /**
@@ -1529,21 +1562,12 @@ sl_server_close_async(SlServer *self, GAsyncReadyCallback callback, gpointer use
 	self->close_task = g_task_new(self, NULL, callback, user_data);
 	g_task_set_source_tag(self->close_task, sl_server_close_async);
 
-	for (guint i = 0; i < self->held->len; i++) {
-		Pending *pending = self->held->pdata[i];
-
-		/* a client that left has nothing to wait for */
-		if (soup_server_message_get_socket(pending->msg) == NULL)
-			continue;
-		g_signal_connect_object(pending->msg, "finished",
-					G_CALLBACK(held_answer_written_cb), self, 0);
-		self->close_waiting++;
-	}
-	if (self->close_waiting == 0) {
+	if (self->held->len > 0)
+		self->close_timeout_id = g_timeout_add(CLOSE_HELD_WAIT_MS, refuse_held_cb, self);
+	else if (self->answers_in_flight > 0)
+		self->close_timeout_id = g_timeout_add(CLOSE_FLUSH_MS, close_timeout_cb, self);
+	else
 		close_finish(self);
-		return;
-	}
-	self->close_timeout_id = g_timeout_add(CLOSE_HELD_WAIT_MS, refuse_held_cb, self);
 }
 
 gboolean

@@ -698,6 +698,8 @@ static const Refusal stubborn_busy = {"POST", "/api/projects/stubborn/stop", 409
 				      "project operation already in progress: stubborn"};
 static const Refusal shutting_down = {"GET", "/api/server/status", 503, "unavailable",
 				      "the daemon is shutting down"};
+static const Refusal metrics_shutting_down = {"GET", "/metrics", 503, "unavailable",
+					      "the daemon is shutting down"};
 
 /*
  * While an update waits for a stubborn instance to go, a second mutation of the same
@@ -1959,6 +1961,7 @@ test_shutdown_held_change_func(void)
 	g_assert_true(sl_daemon_fixture_wait(&fx, refused_cb, (gpointer)&stubborn_busy));
 	g_subprocess_send_signal(fx.daemon, SIGTERM);
 	g_assert_true(sl_daemon_fixture_wait(&fx, refused_cb, (gpointer)&shutting_down));
+	g_assert_true(sl_daemon_fixture_wait(&fx, refused_cb, (gpointer)&metrics_shutting_down));
 	g_assert_cmpint(g_atomic_int_get(&held.done), ==, 0);
 
 	sl_held_request_join(&held);
