@@ -1876,47 +1876,94 @@ stdiolink_engine_get_driver(StdiolinkEngine *self, const char *id, GError **erro
 
 /* ---- shutdown ------------------------------------------------------------------------ */
 
+/* how long a shutdown waits for cancelled jobs; a worker stuck in a read is left behind */
+#define SHUTDOWN_JOBS_LIMIT_MS 2000
+
+typedef struct {
+	guint waiting;		   /* the jobs' and the instances' stops not yet done */
+	GCancellable *jobs_limit;  /* cancels the wait for the jobs when it runs too long */
+	guint jobs_limit_id;
+	GError *error;		   /* from stopping the instances */
+} Shutdown;
+
+static void
+shutdown_free(Shutdown *sd)
+{
+	g_clear_handle_id(&sd->jobs_limit_id, g_source_remove);
+	g_object_unref(sd->jobs_limit);
+	g_clear_error(&sd->error);
+	g_free(sd);
+}
+
 static void
 shutdown_flushed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GTask) task = user_data;
-	GError *stop_error = g_task_get_task_data(task);
+	Shutdown *sd = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
 
 	if (!stdiolink_event_bus_flush_finish(STDIOLINK_EVENT_BUS(source), res, &error))
 		g_warning("event log: %s", error->message);
-	if (stop_error != NULL) {
-		g_task_return_error(task, g_error_copy(stop_error));
+	if (sd->error != NULL) {
+		g_task_return_error(task, g_error_copy(sd->error));
 		return;
 	}
 	g_task_return_boolean(task, TRUE);
 }
 
+/* takes @task's reference; the last step flushes the event log and completes it */
 static void
-shutdown_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+shutdown_step_done(GTask *task)
 {
-	GTask *task = user_data;
+	Shutdown *sd = g_task_get_task_data(task);
 	StdiolinkEngine *self = g_task_get_source_object(task);
-	GError *error = NULL;
+
+	if (--sd->waiting > 0) {
+		g_object_unref(task);
+		return;
+	}
 
 	/* the last instance.finished events must reach the event log before the daemon exits */
-	if (!stdiolink_instance_manager_shutdown_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
-							&error))
-		g_task_set_task_data(task, error, (GDestroyNotify)g_error_free);
 	stdiolink_event_bus_flush_async(self->bus, NULL, shutdown_flushed_cb, task);
+}
+
+static void
+instances_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = user_data;
+	Shutdown *sd = g_task_get_task_data(task);
+
+	stdiolink_instance_manager_shutdown_finish(STDIOLINK_INSTANCE_MANAGER(source), res,
+						   &sd->error);
+	shutdown_step_done(task);
 }
 
 static void
 jobs_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	GTask *task = user_data;
-	StdiolinkEngine *self = g_task_get_source_object(task);
+	Shutdown *sd = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
 
-	if (!stdiolink_job_manager_shutdown_finish(STDIOLINK_JOB_MANAGER(source), res, &error))
-		g_warning("jobs: %s", error->message);
-	stdiolink_instance_manager_shutdown_async(self->instances, g_task_get_cancellable(task),
-						  shutdown_done_cb, task);
+	g_clear_handle_id(&sd->jobs_limit_id, g_source_remove);
+	if (!stdiolink_job_manager_shutdown_finish(STDIOLINK_JOB_MANAGER(source), res, &error)) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			g_warning("jobs: still running %u ms after their cancellation; not waiting "
+				  "for them", SHUTDOWN_JOBS_LIMIT_MS);
+		else
+			g_warning("jobs: %s", error->message);
+	}
+	shutdown_step_done(task);
+}
+
+static gboolean
+jobs_limit_cb(gpointer user_data)
+{
+	Shutdown *sd = user_data;
+
+	sd->jobs_limit_id = 0;
+	g_cancellable_cancel(sd->jobs_limit);
+	return G_SOURCE_REMOVE;
 }
 
 /**
@@ -1927,9 +1974,9 @@ jobs_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
  * @user_data: for @callback
  *
  * Stops all scheduling for good (no tick, restart or exit handling starts anything
- * again), cancels the running jobs and waits for them (they commit nothing), then
- * terminates every instance, waits the grace period without blocking, kills
- * what is left and flushes the event log.
+ * again). Then, at the same time, cancels the running jobs (they commit nothing) and waits
+ * for them, at most SHUTDOWN_JOBS_LIMIT_MS, and terminates every instance, waits the grace
+ * period without blocking and kills what is left. Last, flushes the event log.
  */
 void
 stdiolink_engine_shutdown_async(StdiolinkEngine *self,
@@ -1938,12 +1985,22 @@ stdiolink_engine_shutdown_async(StdiolinkEngine *self,
 				gpointer user_data)
 {
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	Shutdown *sd = g_new0(Shutdown, 1);
 
 	g_task_set_source_tag(task, stdiolink_engine_shutdown_async);
+	sd->waiting = 2;
+	sd->jobs_limit = g_cancellable_new();
+	g_task_set_task_data(task, sd, (GDestroyNotify)shutdown_free);
 
 	/* nothing may start again while the instances are being stopped */
 	stdiolink_scheduler_shutdown(self->scheduler);
-	stdiolink_job_manager_shutdown_async(self->jobs, cancellable, jobs_stopped_cb, task);
+
+	/* a job stuck in a worker thread must not keep the instances running */
+	sd->jobs_limit_id = g_timeout_add(SHUTDOWN_JOBS_LIMIT_MS, jobs_limit_cb, sd);
+	stdiolink_job_manager_shutdown_async(self->jobs, sd->jobs_limit, jobs_stopped_cb,
+					     g_object_ref(task));
+	stdiolink_instance_manager_shutdown_async(self->instances, cancellable,
+						  instances_stopped_cb, task);
 }
 
 gboolean

@@ -390,6 +390,57 @@ test_sigterm_answers_held_scan(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+static gboolean
+instance_has_pid(SlDaemonFixture *fx, gpointer path)
+{
+	g_autoptr(JsonNode) node = request_ok(fx, "GET", path, NULL, 200);
+
+	return json_object_get_int_member_with_default(json_node_get_object(node), "pid", 0) > 0;
+}
+
+/*
+ * A services scan stuck in its worker thread (a FIFO for a manifest) cannot be cancelled:
+ * the shutdown stops waiting for it, stops the instances anyway and exits.
+ */
+static void
+test_sigterm_with_stuck_scan(void)
+{
+	SlDaemonFixture fx;
+	SlHeldRequest held = {0};
+	g_autoptr(JsonNode) started = NULL;
+	g_autoptr(JsonNode) instance = NULL;
+	g_autofree char *late = NULL;
+	g_autofree char *fifo = NULL;
+	g_autofree char *path = NULL;
+	GPid pid;
+
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_add_test_service(&fx, "svc",
+					   "{\"sleepMs\": {\"type\": \"int\", \"default\": 0}}");
+	sl_daemon_fixture_add_project(&fx, "sleeper", "svc", NULL, "{\"sleepMs\": 60000}");
+	sl_daemon_fixture_start(&fx);
+	started = request_ok(&fx, "POST", "/api/projects/sleeper/start", NULL, 202);
+	path = g_strdup_printf("/api/instances/%s", member_string(started, "instanceId"));
+	g_assert_true(sl_daemon_fixture_wait(&fx, instance_has_pid, path));
+	instance = request_ok(&fx, "GET", path, NULL, 200);
+	pid = (GPid)json_object_get_int_member_with_default(json_node_get_object(instance), "pid",
+							      0);
+
+	late = sl_test_make_dir(fx.root, "services/late");
+	fifo = g_build_filename(late, "manifest.json", NULL);
+	g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+	sl_held_request_start(&held, &fx, "POST", "/api/services/scan", "{}");
+	g_assert_true(sl_daemon_fixture_wait(&fx, has_running_job, "services.scan"));
+
+	sl_daemon_fixture_stop(&fx);
+	sl_held_request_join(&held);
+	g_assert_cmpuint(held.status, ==, 503);
+	sl_daemon_fixture_assert_error(held.reply, "unavailable", "the daemon is shutting down");
+	g_assert_false(sl_daemon_fixture_pid_alive(pid));
+	sl_held_request_clear(&held);
+	sl_daemon_fixture_clear(&fx);
+}
+
 /* ---- driver scans --------------------------------------------------------------------- */
 
 static gboolean
@@ -913,6 +964,7 @@ main(int argc, char **argv)
 	g_test_add_func("/scan-jobs/sigterm-during-startup-scan",
 			test_sigterm_during_startup_scan);
 	g_test_add_func("/scan-jobs/sigterm-answers-held-scan", test_sigterm_answers_held_scan);
+	g_test_add_func("/scan-jobs/sigterm-with-stuck-scan", test_sigterm_with_stuck_scan);
 	g_test_add_func("/scan-jobs/driver-scan-held-counters", test_driver_scan_held_counters);
 	g_test_add_func("/scan-jobs/failed-refresh-keeps-meta", test_failed_refresh_keeps_meta);
 	g_test_add_func("/scan-jobs/async-dedupe-conflict", test_async_dedupe_and_conflict);
