@@ -8,6 +8,7 @@
 #include "stdiolink-error.h"
 #include "stdiolink-instance-manager.h"
 #include "stdiolink-instance-private.h"
+#include "stdiolink-log-writer-private.h"
 #include "stdiolink-util.h"
 
 /*
@@ -258,9 +259,15 @@ check_waiters(StdiolinkInstanceManager *self)
 static void
 drop_unused_writer(StdiolinkInstanceManager *self, const char *project_id)
 {
-	/* pending lines keep the writer alive until written */
-	if (count_records(self, project_id) == 0)
-		g_hash_table_remove(self->writers, project_id);
+	StdiolinkLogWriter *w = g_hash_table_lookup(self->writers, project_id);
+
+	/*
+	 * Pending lines keep the writer alive until written. One that warned about its file is
+	 * kept, or a project started every second would repeat the warning every second.
+	 */
+	if (w == NULL || count_records(self, project_id) > 0 || stdiolink_log_writer_has_warned(w))
+		return;
+	g_hash_table_remove(self->writers, project_id);
 }
 
 static void

@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 #define STDIOLINK_LINE_SPLITTER_MAX_PARTIAL (1024 * 1024)
 
 void stdiolink_log_writer_append_data(StdiolinkLogWriter *w, const char *data, gsize len);
+gboolean stdiolink_log_writer_has_warned(StdiolinkLogWriter *w);
 
 /**
  * StdiolinkLineSplitter:

@@ -419,6 +419,19 @@ process_queue(StdiolinkLogWriter *self)
 }
 
 /**
+ * stdiolink_log_writer_has_warned: (skip)
+ * @w: a writer
+ *
+ * Returns: %TRUE once @w has warned that its file cannot be opened or rotated; such a
+ *   writer is worth keeping, so that it does not warn again
+ */
+gboolean
+stdiolink_log_writer_has_warned(StdiolinkLogWriter *w)
+{
+	return w->warned || w->rotate_warned;
+}
+
+/**
  * stdiolink_log_writer_append_data: (skip)
  * @w: a writer
  * @data: the bytes of one line, without its newline

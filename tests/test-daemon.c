@@ -1510,6 +1510,34 @@ test_server_log_rotation_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
+/* a project log that cannot be opened is reported once, however often the project runs */
+static void
+test_project_log_warned_once_func(void)
+{
+	SlDaemonFixture fx;
+	g_autofree char *log_dir = NULL;
+	g_autofree char *server_log = NULL;
+	g_autofree char *text = NULL;
+
+	sl_daemon_fixture_init(&fx);
+	sl_daemon_fixture_add_test_service(&fx, "svc", test_schema);
+	sl_daemon_fixture_add_project(&fx, "quick", "svc", NULL, "{\"stdout\":[\"hi\"]}");
+	log_dir = sl_test_make_dir(fx.root, "logs/quick.log");
+	sl_daemon_fixture_start(&fx);
+	for (guint i = 0; i < 3; i++) {
+		g_autofree char *instance_id = start_project(&fx, "quick");
+
+		g_assert_true(sl_daemon_fixture_wait(&fx, no_instances_cb, "quick"));
+	}
+	sl_daemon_fixture_stop(&fx);
+
+	server_log = sl_daemon_fixture_path(&fx, "logs/server.log");
+	text = sl_test_read_file(server_log);
+	g_assert_cmpuint(count_substrings(text, "quick.log: cannot open"), ==, 1);
+	g_assert_cmpuint(count_substrings(text, "[I] project quick: instance"), >=, 3);
+	sl_daemon_fixture_clear(&fx);
+}
+
 /* a server log that cannot be written costs the file, not the daemon */
 static void
 test_server_log_unwritable_func(void)
@@ -2024,6 +2052,7 @@ main(int argc, char **argv)
 	g_test_add_func("/daemon/server-log", test_server_log_func);
 	g_test_add_func("/daemon/server-log/rotation", test_server_log_rotation_func);
 	g_test_add_func("/daemon/server-log/unwritable", test_server_log_unwritable_func);
+	g_test_add_func("/daemon/project-log-warned-once", test_project_log_warned_once_func);
 	g_test_add_func("/daemon/projects/delete-hand-removed", test_delete_hand_removed_func);
 	g_test_add_func("/daemon/instances/daemon-killed", test_daemon_killed_func);
 	g_test_add_func("/daemon/webui/serve", test_webui_func);
