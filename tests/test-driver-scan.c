@@ -382,11 +382,35 @@ file_mode(const char *dir, const char *name)
 
 /* ---- tests ------------------------------------------------------------------------- */
 
+/* ---- a data root per test ---------------------------------------------------------------- */
+
+/* every test gets a folder of its own, with the path of its drivers/ (not created) */
+typedef struct {
+	char *root;
+	char *drivers;
+} ScanFixture;
+
 static void
-test_scan_mixed_func(void)
+fixture_setup(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
+	fx->root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
+	fx->drivers = g_build_filename(fx->root, "drivers", NULL);
+}
+
+static void
+fixture_teardown(ScanFixture *fx, gconstpointer unused)
+{
+	sl_test_remove_tree(fx->root);
+	g_free(fx->drivers);
+	g_free(fx->root);
+}
+
+#define add_scan_test(path, func)                                                          \
+	g_test_add(path, ScanFixture, NULL, fixture_setup, func, fixture_teardown)
+
+static void
+test_scan_mixed_func(ScanFixture *fx, gconstpointer unused)
+{
 	static const char *const made[][2] = {
 		{"a_fast", "ok drv.a"},	    {"b_slow", "ok drv.b 100"}, {"c_hang", "hang"},
 		{"d_exit", "exit 2"},	    {"e_invalid", "invalid"},	{"f_huge", "huge drv.f"},
@@ -400,15 +424,15 @@ test_scan_mixed_func(void)
 	g_autoptr(GPtrArray) sorted = NULL;
 	g_autofree char *failures = NULL;
 	g_autofree char *loaded = NULL;
-	g_autofree char *hang_dir = g_build_filename(drivers, "c_hang.failed", NULL);
+	g_autofree char *hang_dir = g_build_filename(fx->drivers, "c_hang.failed", NULL);
 	g_auto(GStrv) log = NULL;
 	Progress progress;
 
 	for (guint i = 0; i < G_N_ELEMENTS(made); i++)
-		g_free(make_driver(drivers, made[i][0], made[i][1], NULL));
+		g_free(make_driver(fx->drivers, made[i][0], made[i][1], NULL));
 
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 
 	g_assert_cmpuint(result->stats.scanned, ==, 12);
@@ -431,33 +455,33 @@ test_scan_mixed_func(void)
 	/* each failure and the blocked rename are logged, naming the folder */
 	g_assert_cmpuint(scan_warnings->len, ==, result->failures->len + 1);
 	for (guint i = 0; i < scan_warnings->len; i++)
-		g_assert_true(g_str_has_prefix(scan_warnings->pdata[i], drivers));
+		g_assert_true(g_str_has_prefix(scan_warnings->pdata[i], fx->drivers));
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	/* quarantine: first-time failures only, never over an existing .failed folder; what
 	 * the failed exports wrote is gone either way */
-	assert_renamed_clean(drivers, "c_hang");
-	assert_renamed_clean(drivers, "d_exit");
-	assert_renamed_clean(drivers, "e_invalid");
-	assert_renamed_clean(drivers, "f_huge");
-	assert_renamed_clean(drivers, "h_array");
-	assert_renamed_clean(drivers, "i_noexe");
-	assert_renamed_clean(drivers, "l_nowrite");
-	g_assert_true(exists(drivers, "k_blocked"));
-	g_assert_true(exists(drivers, "k_blocked.failed"));
-	g_assert_false(exists(drivers, "k_blocked/driver.meta.json"));
-	assert_not_renamed(drivers, "a_fast");
-	assert_not_renamed(drivers, "g_noid");
-	g_assert_true(exists(drivers, "g_noid/driver.meta.json"));
+	assert_renamed_clean(fx->drivers, "c_hang");
+	assert_renamed_clean(fx->drivers, "d_exit");
+	assert_renamed_clean(fx->drivers, "e_invalid");
+	assert_renamed_clean(fx->drivers, "f_huge");
+	assert_renamed_clean(fx->drivers, "h_array");
+	assert_renamed_clean(fx->drivers, "i_noexe");
+	assert_renamed_clean(fx->drivers, "l_nowrite");
+	g_assert_true(exists(fx->drivers, "k_blocked"));
+	g_assert_true(exists(fx->drivers, "k_blocked.failed"));
+	g_assert_false(exists(fx->drivers, "k_blocked/driver.meta.json"));
+	assert_not_renamed(fx->drivers, "a_fast");
+	assert_not_renamed(fx->drivers, "g_noid");
+	g_assert_true(exists(fx->drivers, "g_noid/driver.meta.json"));
 	for (guint i = 0; i < G_N_ELEMENTS(made); i++) {
-		g_autofree char *dir = g_build_filename(drivers, made[i][0], NULL);
+		g_autofree char *dir = g_build_filename(fx->drivers, made[i][0], NULL);
 
 		if (g_file_test(dir, G_FILE_TEST_IS_DIR))
 			assert_no_notes(dir);
 	}
 
 	/* the timed-out export and its child were killed as a group */
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_false(log_has(log, "end c_hang"));
 	assert_process_gone(hang_dir, "pid");
 	assert_process_gone(hang_dir, "child-pid");
@@ -483,17 +507,15 @@ test_scan_mixed_func(void)
 	}
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_refresh_func(void)
+test_scan_refresh_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_exit", "exit 3", OLD_META("drv.a.old"));
-	g_autofree char *b = make_driver(drivers, "b_hang", "hang", OLD_META("drv.b.old"));
-	g_autofree char *c = make_driver(drivers, "c_ok", "ok drv.c.new", OLD_META("drv.c.old"));
+	g_autofree char *a = make_driver(fx->drivers, "a_exit", "exit 3", OLD_META("drv.a.old"));
+	g_autofree char *b = make_driver(fx->drivers, "b_hang", "hang", OLD_META("drv.b.old"));
+	g_autofree char *c =
+	    make_driver(fx->drivers, "c_ok", "ok drv.c.new", OLD_META("drv.c.old"));
 	StdiolinkDriverScanOptions options = {TRUE, 0, 300, NULL};
 	g_autoptr(StdiolinkDriverScanResult) result = NULL;
 	g_autoptr(GError) error = NULL;
@@ -505,7 +527,7 @@ test_scan_refresh_func(void)
 	Progress progress;
 
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 
 	/* a failed refresh is no quarantine: the old metadata stays and is loaded */
@@ -521,7 +543,7 @@ test_scan_refresh_func(void)
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	/* both exports did overwrite the file; the scan put the old bytes back */
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_true(log_has(log, "end a_exit"));
 	g_assert_true(log_has(log, "start b_hang"));
 	g_assert_false(log_has(log, "end b_hang"));
@@ -529,8 +551,8 @@ test_scan_refresh_func(void)
 	meta_b = read_in(b, "driver.meta.json");
 	g_assert_cmpstr(meta_a, ==, OLD_META("drv.a.old"));
 	g_assert_cmpstr(meta_b, ==, OLD_META("drv.b.old"));
-	assert_not_renamed(drivers, "a_exit");
-	assert_not_renamed(drivers, "b_hang");
+	assert_not_renamed(fx->drivers, "a_exit");
+	assert_not_renamed(fx->drivers, "b_hang");
 	assert_process_gone(b, "pid");
 	assert_process_gone(b, "child-pid");
 	assert_no_notes(a);
@@ -540,16 +562,14 @@ test_scan_refresh_func(void)
 	g_assert_cmpuint(progress.last_done, ==, 3);
 	g_assert_cmpuint(progress.total, ==, 3);
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_no_refresh_func(void)
+test_scan_no_refresh_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_meta", "ok drv.a.new", OLD_META("drv.a.old"));
-	g_autofree char *b = make_driver(drivers, "b_nometa", "ok drv.b", NULL);
+	g_autofree char *a =
+	    make_driver(fx->drivers, "a_meta", "ok drv.a.new", OLD_META("drv.a.old"));
+	g_autofree char *b = make_driver(fx->drivers, "b_nometa", "ok drv.b", NULL);
 	StdiolinkDriverScanOptions options = {FALSE, 1, 0, "/nonexistent/sl-prefix"};
 	g_autoptr(StdiolinkDriverScanResult) result = NULL;
 	g_autoptr(GError) error = NULL;
@@ -562,7 +582,7 @@ test_scan_no_refresh_func(void)
 	Progress progress;
 
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 
 	g_assert_cmpuint(result->stats.scanned, ==, 2);
@@ -572,7 +592,7 @@ test_scan_no_refresh_func(void)
 	g_assert_cmpstr(loaded, ==, "drv.a.old@a_meta drv.b@b_nometa");
 
 	/* the folder with metadata was not run; the one without was, exactly once */
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(g_strv_length(log), ==, 2);
 	g_assert_cmpstr(log[0], ==, "start b_nometa");
 	g_assert_cmpstr(log[1], ==, "end b_nometa");
@@ -588,7 +608,6 @@ test_scan_no_refresh_func(void)
 	g_assert_cmpuint(progress.last_done, ==, 2);
 	g_assert_cmpuint(progress.total, ==, 2);
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 /*
@@ -616,10 +635,8 @@ most_at_once(const char *root, guint n_exports)
 }
 
 static void
-test_scan_parallelism_func(void)
+test_scan_parallelism_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
 	StdiolinkDriverScanOptions options = {TRUE, 2, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) result = NULL;
 	g_autoptr(GError) error = NULL;
@@ -633,20 +650,19 @@ test_scan_parallelism_func(void)
 		g_autofree char *name = g_strdup_printf("p%u", i);
 		g_autofree char *behaviour = g_strdup_printf("wait-peers 2 drv.p%u 150", i);
 
-		g_free(make_driver(drivers, name, behaviour, NULL));
+		g_free(make_driver(fx->drivers, name, behaviour, NULL));
 	}
 
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(result->stats.updated, ==, 6);
 	g_assert_cmpuint(result->drivers->len, ==, 6);
 
-	g_assert_cmpuint(most_at_once(root, 6), ==, 2);
+	g_assert_cmpuint(most_at_once(fx->root, 6), ==, 2);
 
 	g_assert_cmpuint(progress.last_done, ==, 6);
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 typedef struct {
@@ -674,21 +690,19 @@ cancel_when_started_cb(gpointer user_data)
 }
 
 static void
-test_scan_cancel_func(void)
+test_scan_cancel_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_hang", "hang", NULL);
-	g_autofree char *b = make_driver(drivers, "b_hang", "hang", OLD_META("drv.b.old"));
-	g_autofree char *c = make_driver(drivers, "c_slow", "ok drv.c 20000", NULL);
-	g_autofree char *d = make_driver(drivers, "d_fast", "ok drv.d", NULL);
-	g_autofree char *e = make_driver(drivers, "e_noexe", NULL, NULL);
-	g_autofree char *f = make_driver(drivers, "f_exit", "exit 1", NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_hang", "hang", NULL);
+	g_autofree char *b = make_driver(fx->drivers, "b_hang", "hang", OLD_META("drv.b.old"));
+	g_autofree char *c = make_driver(fx->drivers, "c_slow", "ok drv.c 20000", NULL);
+	g_autofree char *d = make_driver(fx->drivers, "d_fast", "ok drv.d", NULL);
+	g_autofree char *e = make_driver(fx->drivers, "e_noexe", NULL, NULL);
+	g_autofree char *f = make_driver(fx->drivers, "f_exit", "exit 1", NULL);
 	const char *const folders[] = {a, b, c, d, e, f};
 	const char *const names[] = {"a_hang", "b_hang", "c_slow", "d_fast", "e_noexe", "f_exit"};
 	g_autoptr(GCancellable) cancellable = g_cancellable_new();
 	StdiolinkDriverScanOptions options = {TRUE, 8, 60000, NULL};
-	CancelWhen when = {cancellable, drivers, 0};
+	CancelWhen when = {cancellable, fx->drivers, 0};
 	g_autoptr(StdiolinkDriverScanResult) result = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *meta_b = NULL;
@@ -697,13 +711,13 @@ test_scan_cancel_func(void)
 
 	g_timeout_add(10, cancel_when_started_cb, &when);
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, cancellable, &error);
+	result = run_scan(fx->drivers, &options, &progress, cancellable, &error);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 	g_assert_null(result);
 	g_assert_cmpuint(when.ticks, <, 1000);
 
 	/* the exports and their children were killed: none ended by itself */
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_false(log_has(log, "end a_hang"));
 	g_assert_false(log_has(log, "end b_hang"));
 	g_assert_false(log_has(log, "end c_slow"));
@@ -719,7 +733,7 @@ test_scan_cancel_func(void)
 	for (guint i = 0; i < G_N_ELEMENTS(folders); i++) {
 		if (folders[i] != b)
 			g_assert_false(exists(folders[i], "driver.meta.json"));
-		assert_not_renamed(drivers, names[i]);
+		assert_not_renamed(fx->drivers, names[i]);
 		assert_no_notes(folders[i]);
 	}
 	g_assert_cmpuint(scan_warnings->len, ==, 0);
@@ -729,16 +743,13 @@ test_scan_cancel_func(void)
 	g_assert_cmpstr(progress.names->pdata[0], ==, "e_noexe");
 	g_assert_cmpuint(progress.last_done, <, 6);
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_cancel_before_func(void)
+test_scan_cancel_before_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_nometa", "ok drv.a", NULL);
-	g_autofree char *b = make_driver(drivers, "b_noexe", NULL, NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_nometa", "ok drv.a", NULL);
+	g_autofree char *b = make_driver(fx->drivers, "b_noexe", NULL, NULL);
 	g_autoptr(GCancellable) cancellable = g_cancellable_new();
 	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) result = NULL;
@@ -748,34 +759,31 @@ test_scan_cancel_before_func(void)
 
 	g_cancellable_cancel(cancellable);
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, cancellable, &error);
+	result = run_scan(fx->drivers, &options, &progress, cancellable, &error);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 	g_assert_null(result);
 
 	/* nothing ran, nothing moved */
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(g_strv_length(log), ==, 0);
 	g_assert_false(exists(a, "driver.meta.json"));
-	assert_not_renamed(drivers, "a_nometa");
-	assert_not_renamed(drivers, "b_noexe");
+	assert_not_renamed(fx->drivers, "a_nometa");
+	assert_not_renamed(fx->drivers, "b_noexe");
 	g_assert_false(progress.listed);
 	g_assert_cmpuint(progress.names->len, ==, 0);
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_missing_dir_func(void)
+test_scan_missing_dir_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
 	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) result = NULL;
 	g_autoptr(GError) error = NULL;
 	Progress progress;
 
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(result->drivers->len, ==, 0);
 	g_assert_cmpuint(result->failures->len, ==, 0);
@@ -786,9 +794,8 @@ test_scan_missing_dir_func(void)
 	g_assert_true(progress.listed);
 	g_assert_cmpuint(progress.total, ==, 0);
 	g_assert_cmpuint(progress.names->len, ==, 0);
-	g_assert_false(g_file_test(drivers, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(fx->drivers, G_FILE_TEST_EXISTS));
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 /* a FIFO for a meta file, or for the copy of one, neither hangs the scan nor is exported */
@@ -895,13 +902,11 @@ load_catalog(const char *drivers, StdiolinkDriverScanStats *stats)
 }
 
 static void
-test_load_capped_func(void)
+test_load_capped_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_fifo", "ok drv.a", NULL);
-	g_autofree char *b = make_driver(drivers, "b_huge", "ok drv.b", NULL);
-	g_autofree char *c = make_driver(drivers, "c_ok", "ok drv.c", OLD_META("drv.c"));
+	g_autofree char *a = make_driver(fx->drivers, "a_fifo", "ok drv.a", NULL);
+	g_autofree char *b = make_driver(fx->drivers, "b_huge", "ok drv.b", NULL);
+	g_autofree char *c = make_driver(fx->drivers, "c_ok", "ok drv.c", OLD_META("drv.c"));
 	g_autoptr(GString) huge = g_string_new("{\"info\": {\"id\": \"drv.b\"}, \"pad\": \"");
 	g_autoptr(GPtrArray) catalog = NULL;
 	StdiolinkDriverScanStats stats;
@@ -913,7 +918,7 @@ test_load_capped_func(void)
 	g_string_append(huge, "\"}\n");
 	sl_test_write_file(b, "driver.meta.json", huge->str, 0644);
 
-	catalog = load_catalog(drivers, &stats);
+	catalog = load_catalog(fx->drivers, &stats);
 	g_assert_cmpuint(stats.scanned, ==, 3);
 	g_assert_cmpuint(stats.updated, ==, 1);
 	g_assert_cmpuint(catalog->len, ==, 1);
@@ -925,14 +930,11 @@ test_load_capped_func(void)
 	g_assert_true(g_str_has_prefix(scan_warnings->pdata[1], b));
 	g_assert_nonnull(strstr(scan_warnings->pdata[1], "is larger than 8388608 bytes"));
 	g_ptr_array_set_size(scan_warnings, 0);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_unreadable_folder_func(void)
+test_scan_unreadable_folder_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = NULL;
-	g_autofree char *drivers = NULL;
 	g_autofree char *a = NULL;
 	g_autofree char *b = NULL;
 	g_autofree char *c = NULL;
@@ -949,17 +951,15 @@ test_scan_unreadable_folder_func(void)
 		g_test_skip("root reads every folder whatever its permissions");
 		return;
 	}
-	root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	drivers = g_build_filename(root, "drivers", NULL);
-	a = make_driver(drivers, "a_locked", "ok drv.a", NULL);
-	b = make_driver(drivers, "b_ok", "ok drv.b", NULL);
-	c = make_driver(drivers, "c_nosearch", "ok drv.c", NULL);
+	a = make_driver(fx->drivers, "a_locked", "ok drv.a", NULL);
+	b = make_driver(fx->drivers, "b_ok", "ok drv.b", NULL);
+	c = make_driver(fx->drivers, "c_nosearch", "ok drv.c", NULL);
 
 	/* a_locked can be neither listed nor entered, c_nosearch only listed */
 	g_assert_cmpint(g_chmod(a, 0), ==, 0);
 	g_assert_cmpint(g_chmod(c, 0644), ==, 0);
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 
 	/* unchecked: a wrong scan may have renamed them, which the checks below tell */
 	g_chmod(a, 0755);
@@ -980,18 +980,17 @@ test_scan_unreadable_folder_func(void)
 	g_assert_cmpuint(scan_warnings->len, ==, 2);
 	g_ptr_array_set_size(scan_warnings, 0);
 
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(count_lines(log, "start a_locked"), ==, 0);
 	g_assert_cmpuint(count_lines(log, "start c_nosearch"), ==, 0);
-	assert_not_renamed(drivers, "a_locked");
-	assert_not_renamed(drivers, "c_nosearch");
+	assert_not_renamed(fx->drivers, "a_locked");
+	assert_not_renamed(fx->drivers, "c_nosearch");
 	g_assert_false(exists(a, "driver.meta.json"));
 	assert_no_notes(a);
 
 	g_assert_cmpuint(progress.last_done, ==, 3);
 	g_assert_cmpuint(progress.total, ==, 3);
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 /* what a daemon killed during a refresh leaves: the copy, and garbage in the meta file */
@@ -1003,12 +1002,10 @@ lay_out_killed_refresh(const char *dir, const char *old_meta)
 }
 
 static void
-test_scan_recover_refresh_func(void)
+test_scan_recover_refresh_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_fail", "exit 1", NULL);
-	g_autofree char *b = make_driver(drivers, "b_ok", "ok drv.b.new", NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_fail", "exit 1", NULL);
+	g_autofree char *b = make_driver(fx->drivers, "b_ok", "ok drv.b.new", NULL);
 	StdiolinkDriverScanOptions keep = {FALSE, 0, 0, NULL};
 	StdiolinkDriverScanOptions refresh = {TRUE, 0, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) first = NULL;
@@ -1025,7 +1022,7 @@ test_scan_recover_refresh_func(void)
 	lay_out_killed_refresh(a, OLD_META("drv.a.old"));
 	lay_out_killed_refresh(b, OLD_META("drv.b.old"));
 	progress_init(&progress);
-	first = run_scan(drivers, &keep, &progress, NULL, &error);
+	first = run_scan(fx->drivers, &keep, &progress, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(first->failures->len, ==, 0);
 	g_assert_cmpuint(first->stats.updated, ==, 2);
@@ -1036,7 +1033,7 @@ test_scan_recover_refresh_func(void)
 	g_assert_cmpint(file_mode(a, "driver.meta.json"), ==, 0640);
 	assert_no_notes(a);
 	assert_no_notes(b);
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(g_strv_length(log), ==, 0);
 	progress_clear(&progress);
 
@@ -1044,7 +1041,7 @@ test_scan_recover_refresh_func(void)
 	lay_out_killed_refresh(a, OLD_META("drv.a.old"));
 	lay_out_killed_refresh(b, OLD_META("drv.b.old"));
 	progress_init(&progress);
-	second = run_scan(drivers, &refresh, &progress, NULL, &error);
+	second = run_scan(fx->drivers, &refresh, &progress, NULL, &error);
 	g_assert_no_error(error);
 	failures = failures_text(second);
 	g_assert_cmpstr(failures, ==, "a_fail:export_failed");
@@ -1062,7 +1059,6 @@ test_scan_recover_refresh_func(void)
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 /* what a daemon killed during a first export leaves: the marker and a meta file that would
@@ -1077,13 +1073,11 @@ make_killed_first_export(const char *drivers, const char *name, const char *beha
 }
 
 static void
-test_scan_recover_first_export_func(void)
+test_scan_recover_first_export_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_killed_first_export(drivers, "a_fail", "exit 1");
-	g_autofree char *b = make_killed_first_export(drivers, "b_ok", "ok drv.b");
-	g_autofree char *c = make_killed_first_export(drivers, "c_noexe", NULL);
+	g_autofree char *a = make_killed_first_export(fx->drivers, "a_fail", "exit 1");
+	g_autofree char *b = make_killed_first_export(fx->drivers, "b_ok", "ok drv.b");
+	g_autofree char *c = make_killed_first_export(fx->drivers, "c_noexe", NULL);
 	StdiolinkDriverScanOptions options = {FALSE, 0, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) result = NULL;
 	g_autoptr(GError) error = NULL;
@@ -1095,9 +1089,9 @@ test_scan_recover_first_export_func(void)
 
 	/* without a refresh only a first export runs: the marked folders are first exports */
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(count_lines(log, "start a_fail"), ==, 1);
 	g_assert_cmpuint(count_lines(log, "start b_ok"), ==, 1);
 
@@ -1109,9 +1103,9 @@ test_scan_recover_first_export_func(void)
 	g_assert_cmpstr(failures, ==, "a_fail:export_failed c_noexe:invalid_data");
 	loaded = drivers_text(result);
 	g_assert_cmpstr(loaded, ==, "drv.b@b_ok");
-	assert_renamed_clean(drivers, "a_fail");
-	assert_renamed_clean(drivers, "c_noexe");
-	assert_not_renamed(drivers, "b_ok");
+	assert_renamed_clean(fx->drivers, "a_fail");
+	assert_renamed_clean(fx->drivers, "c_noexe");
+	assert_not_renamed(fx->drivers, "b_ok");
 	assert_no_notes(b);
 	meta_b = read_in(b, "driver.meta.json");
 	g_assert_nonnull(strstr(meta_b, "\"exported\""));
@@ -1119,16 +1113,13 @@ test_scan_recover_first_export_func(void)
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_rename_refused_func(void)
+test_scan_rename_refused_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_bad", "exit 1", NULL);
-	g_autofree char *blocker = make_driver(drivers, "a_bad.failed", NULL, NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_bad", "exit 1", NULL);
+	g_autofree char *blocker = make_driver(fx->drivers, "a_bad.failed", NULL, NULL);
 	StdiolinkDriverScanOptions options = {FALSE, 0, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) first = NULL;
 	g_autoptr(StdiolinkDriverScanResult) second = NULL;
@@ -1138,11 +1129,11 @@ test_scan_rename_refused_func(void)
 
 	/* the rename is refused: the folder stays, but not the broken file its export wrote */
 	progress_init(&progress);
-	first = run_scan(drivers, &options, &progress, NULL, &error);
+	first = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(first->stats.newly_failed, ==, 0);
 	g_assert_cmpuint(first->failures->len, ==, 1);
-	g_assert_true(exists(drivers, "a_bad"));
+	g_assert_true(exists(fx->drivers, "a_bad"));
 	g_assert_false(exists(a, "driver.meta.json"));
 	assert_no_notes(a);
 	g_assert_cmpuint(scan_warnings->len, ==, 2);
@@ -1152,25 +1143,22 @@ test_scan_rename_refused_func(void)
 	/* so the next scan exports it again as a first export, and quarantines it */
 	g_assert_true(sl_test_remove_tree(blocker));
 	progress_init(&progress);
-	second = run_scan(drivers, &options, &progress, NULL, &error);
+	second = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(count_lines(log, "start a_bad"), ==, 2);
 	g_assert_cmpuint(second->stats.newly_failed, ==, 1);
-	assert_renamed_clean(drivers, "a_bad");
+	assert_renamed_clean(fx->drivers, "a_bad");
 	g_assert_cmpuint(scan_warnings->len, ==, 1);
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_quarantine_drops_meta_func(void)
+test_scan_quarantine_drops_meta_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_partial", "invalid", NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_partial", "invalid", NULL);
 	g_autofree char *failed = g_strconcat(a, ".failed", NULL);
 	StdiolinkDriverScanOptions options = {FALSE, 0, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) first = NULL;
@@ -1181,10 +1169,10 @@ test_scan_quarantine_drops_meta_func(void)
 	Progress progress;
 
 	progress_init(&progress);
-	first = run_scan(drivers, &options, &progress, NULL, &error);
+	first = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(first->stats.newly_failed, ==, 1);
-	assert_renamed_clean(drivers, "a_partial");
+	assert_renamed_clean(fx->drivers, "a_partial");
 	g_ptr_array_set_size(scan_warnings, 0);
 	progress_clear(&progress);
 
@@ -1192,9 +1180,9 @@ test_scan_quarantine_drops_meta_func(void)
 	g_assert_cmpint(g_rename(failed, a), ==, 0);
 	sl_test_write_file(a, "behaviour", "ok drv.a", 0644);
 	progress_init(&progress);
-	second = run_scan(drivers, &options, &progress, NULL, &error);
+	second = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(count_lines(log, "start a_partial"), ==, 2);
 	g_assert_cmpuint(second->failures->len, ==, 0);
 	loaded = drivers_text(second);
@@ -1202,15 +1190,12 @@ test_scan_quarantine_drops_meta_func(void)
 	assert_no_notes(a);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_symlinked_meta_func(void)
+test_scan_symlinked_meta_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_link", "exit 1", NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_link", "exit 1", NULL);
 	g_autofree char *link = g_build_filename(a, "driver.meta.json", NULL);
 	g_autofree char *shared = NULL;
 	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
@@ -1221,37 +1206,34 @@ test_scan_symlinked_meta_func(void)
 	Progress progress;
 
 	/* a meta file kept elsewhere; the failing export writes garbage through the link */
-	sl_test_write_file(root, "shared.json", OLD_META("drv.a.old"), 0644);
+	sl_test_write_file(fx->root, "shared.json", OLD_META("drv.a.old"), 0644);
 	g_assert_cmpint(symlink("../../shared.json", link), ==, 0);
 
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(count_lines(log, "end a_link"), ==, 1);
 
 	/* the old bytes went back through the link, which stays a link */
 	loaded = drivers_text(result);
 	g_assert_cmpstr(loaded, ==, "drv.a.old@a_link");
 	g_assert_true(g_file_test(link, G_FILE_TEST_IS_SYMLINK));
-	shared = read_in(root, "shared.json");
+	shared = read_in(fx->root, "shared.json");
 	g_assert_cmpstr(shared, ==, OLD_META("drv.a.old"));
 	assert_no_notes(a);
 	g_assert_cmpuint(scan_warnings->len, ==, 1);
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_cancel_after_listing_func(void)
+test_scan_cancel_after_listing_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_noexe", NULL, NULL);
-	g_autofree char *b = make_driver(drivers, "b_first", "ok drv.b", NULL);
-	g_autofree char *c = make_driver(drivers, "c_refresh", "ok drv.c.new",
+	g_autofree char *a = make_driver(fx->drivers, "a_noexe", NULL, NULL);
+	g_autofree char *b = make_driver(fx->drivers, "b_first", "ok drv.b", NULL);
+	g_autofree char *c = make_driver(fx->drivers, "c_refresh", "ok drv.c.new",
 					 OLD_META("drv.c.old"));
 	g_autoptr(GCancellable) cancellable = g_cancellable_new();
 	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
@@ -1265,12 +1247,12 @@ test_scan_cancel_after_listing_func(void)
 	 * after the notes for b and c were written */
 	progress_init(&progress);
 	progress.cancel = cancellable;
-	result = run_scan(drivers, &options, &progress, cancellable, &error);
+	result = run_scan(fx->drivers, &options, &progress, cancellable, &error);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 	g_assert_null(result);
 	g_assert_cmpuint(progress.names->len, ==, 1);
 
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(g_strv_length(log), ==, 0);
 	assert_no_notes(a);
 	assert_no_notes(b);
@@ -1278,13 +1260,12 @@ test_scan_cancel_after_listing_func(void)
 	g_assert_false(exists(b, "driver.meta.json"));
 	meta_c = read_in(c, "driver.meta.json");
 	g_assert_cmpstr(meta_c, ==, OLD_META("drv.c.old"));
-	assert_not_renamed(drivers, "a_noexe");
-	assert_not_renamed(drivers, "b_first");
-	assert_not_renamed(drivers, "c_refresh");
+	assert_not_renamed(fx->drivers, "a_noexe");
+	assert_not_renamed(fx->drivers, "b_first");
+	assert_not_renamed(fx->drivers, "c_refresh");
 	g_assert_cmpuint(scan_warnings->len, ==, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 /* the message of a postponed export: the daemon's trouble, tried again next time */
@@ -1299,12 +1280,10 @@ assert_postponed(StdiolinkDriverScanResult *result, const char *dir_name, const 
 }
 
 static void
-test_scan_no_fds_func(void)
+test_scan_no_fds_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_first", "ok drv.a", NULL);
-	g_autofree char *b = make_driver(drivers, "b_refresh", "ok drv.b.new",
+	g_autofree char *a = make_driver(fx->drivers, "a_first", "ok drv.a", NULL);
+	g_autofree char *b = make_driver(fx->drivers, "b_refresh", "ok drv.b.new",
 					 OLD_META("drv.b.old"));
 	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) first = NULL;
@@ -1324,13 +1303,13 @@ test_scan_no_fds_func(void)
 	/* no descriptor left once the folders are listed: no export can start */
 	progress_init(&progress);
 	progress.starve_fds = TRUE;
-	first = run_scan(drivers, &options, &progress, NULL, &error);
+	first = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	feed_fds(&progress);
 	g_assert_no_error(error);
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(g_strv_length(log), ==, 0);
 
-	/* the daemon's trouble, not the drivers': reported, nothing quarantined */
+	/* the daemon's trouble, not the fx->drivers': reported, nothing quarantined */
 	g_assert_cmpuint(first->stats.scanned, ==, 2);
 	g_assert_cmpuint(first->stats.newly_failed, ==, 0);
 	g_assert_cmpuint(first->stats.updated, ==, 1);
@@ -1341,8 +1320,8 @@ test_scan_no_fds_func(void)
 	g_assert_nonnull(strstr(failure_message(first, "a_first"), g_strerror(EMFILE)));
 	loaded = drivers_text(first);
 	g_assert_cmpstr(loaded, ==, "drv.b.old@b_refresh");
-	assert_not_renamed(drivers, "a_first");
-	assert_not_renamed(drivers, "b_refresh");
+	assert_not_renamed(fx->drivers, "a_first");
+	assert_not_renamed(fx->drivers, "b_refresh");
 	g_assert_false(exists(a, "driver.meta.json"));
 	meta_b = read_in(b, "driver.meta.json");
 	g_assert_cmpstr(meta_b, ==, OLD_META("drv.b.old"));
@@ -1354,7 +1333,7 @@ test_scan_no_fds_func(void)
 
 	/* with descriptors again, the next scan runs both */
 	progress_init(&progress);
-	second = run_scan(drivers, &options, &progress, NULL, &error);
+	second = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(second->failures->len, ==, 0);
 	g_clear_pointer(&loaded, g_free);
@@ -1364,7 +1343,6 @@ test_scan_no_fds_func(void)
 	assert_no_notes(b);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 /* %FALSE under valgrind, whose own execve() takes the failure for the child's exit */
@@ -1382,11 +1360,9 @@ spawn_fails(const char *program)
 }
 
 static void
-test_scan_bad_interpreter_func(void)
+test_scan_bad_interpreter_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_interp", NULL, NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_interp", NULL, NULL);
 	g_autofree char *exe = NULL;
 	gboolean spawn_error;
 	StdiolinkDriverScanOptions options = {FALSE, 0, 0, NULL};
@@ -1401,7 +1377,7 @@ test_scan_bad_interpreter_func(void)
 	exe = g_build_filename(a, "stdio.drv.a_interp", NULL);
 	spawn_error = spawn_fails(exe);
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 	failures = failures_text(result);
 	g_assert_cmpstr(failures, ==, "a_interp:export_failed");
@@ -1410,22 +1386,19 @@ test_scan_bad_interpreter_func(void)
 		g_assert_true(g_str_has_prefix(message, "cannot run the metadata export: "));
 	g_assert_null(strstr(message, "retry"));
 	g_assert_cmpuint(result->stats.newly_failed, ==, 1);
-	assert_renamed_clean(drivers, "a_interp");
+	assert_renamed_clean(fx->drivers, "a_interp");
 	g_assert_cmpuint(scan_warnings->len, ==, 1);
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 /* a refresh never runs without its copy, and a first export never without its marker */
 static void
-test_scan_unguarded_func(void)
+test_scan_unguarded_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_huge", "ok drv.a.new", NULL);
-	g_autofree char *b = make_driver(drivers, "b_readonly", "ok drv.b", NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_huge", "ok drv.a.new", NULL);
+	g_autofree char *b = make_driver(fx->drivers, "b_readonly", "ok drv.b", NULL);
 	g_autoptr(GString) huge = g_string_new("{\"info\": {\"id\": \"drv.a\"}, \"pad\": \"");
 	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
 	gboolean as_root = geteuid() == 0;
@@ -1442,20 +1415,20 @@ test_scan_unguarded_func(void)
 	g_string_append(huge, "\"}\n");
 	sl_test_write_file(a, "driver.meta.json", huge->str, 0644);
 
-	/* a folder the marker cannot be written into (root writes anyway) */
+	/* a folder the marker cannot be written into (fx->root writes anyway) */
 	g_assert_cmpint(g_chmod(b, 0555), ==, 0);
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_chmod(b, 0755);
 	g_assert_no_error(error);
 
 	/* not run: the big file stays as it was, and loads no better than before */
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(count_lines(log, "start a_huge"), ==, 0);
 	meta_a = read_in(a, "driver.meta.json");
 	g_assert_cmpstr(meta_a, ==, huge->str);
 	assert_postponed(result, "a_huge", "cannot prepare the metadata export: ");
-	assert_not_renamed(drivers, "a_huge");
+	assert_not_renamed(fx->drivers, "a_huge");
 	assert_no_notes(a);
 	failures = failures_text(result);
 	if (as_root) {
@@ -1468,7 +1441,7 @@ test_scan_unguarded_func(void)
 		assert_postponed(result, "b_readonly", "cannot prepare the metadata export: ");
 		g_assert_cmpuint(count_lines(log, "start b_readonly"), ==, 0);
 		g_assert_cmpuint(result->stats.newly_failed, ==, 0);
-		assert_not_renamed(drivers, "b_readonly");
+		assert_not_renamed(fx->drivers, "b_readonly");
 		g_assert_false(exists(b, "driver.meta.json"));
 		assert_no_notes(b);
 		g_assert_cmpuint(scan_warnings->len, ==, 3);
@@ -1476,15 +1449,12 @@ test_scan_unguarded_func(void)
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_atomic_leftovers_func(void)
+test_scan_atomic_leftovers_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_left", "ok drv.a.new", OLD_META("drv.a"));
+	g_autofree char *a = make_driver(fx->drivers, "a_left", "ok drv.a.new", OLD_META("drv.a"));
 	static const char *const leftovers[] = {
 	    ".driver.meta.json.prev.0ZP9Z3",
 	    "driver.meta.json.AB12cd",
@@ -1508,7 +1478,7 @@ test_scan_atomic_leftovers_func(void)
 	g_assert_cmpint(g_mkdir(not_a_file, 0755), ==, 0);
 
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(result->failures->len, ==, 0);
 	loaded = drivers_text(result);
@@ -1523,20 +1493,17 @@ test_scan_atomic_leftovers_func(void)
 	g_assert_cmpuint(scan_warnings->len, ==, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 /* notes and meta files a scan did not write itself are reported and left as they are */
 static void
-test_scan_untrusted_notes_func(void)
+test_scan_untrusted_notes_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_fifo", "ok drv.a.new", OLD_META("drv.a"));
-	g_autofree char *b = make_driver(drivers, "b_dir", "ok drv.b.new", OLD_META("drv.b"));
-	g_autofree char *c = make_driver(drivers, "c_link", "ok drv.c.new", OLD_META("drv.c"));
-	g_autofree char *d = make_driver(drivers, "d_full", "ok drv.d.new", OLD_META("drv.d"));
-	g_autofree char *e = make_driver(drivers, "e_loop", "ok drv.e", NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_fifo", "ok drv.a.new", OLD_META("drv.a"));
+	g_autofree char *b = make_driver(fx->drivers, "b_dir", "ok drv.b.new", OLD_META("drv.b"));
+	g_autofree char *c = make_driver(fx->drivers, "c_link", "ok drv.c.new", OLD_META("drv.c"));
+	g_autofree char *d = make_driver(fx->drivers, "d_full", "ok drv.d.new", OLD_META("drv.d"));
+	g_autofree char *e = make_driver(fx->drivers, "e_loop", "ok drv.e", NULL);
 	g_autofree char *b_marker = g_build_filename(b, MARKER_NOTE, NULL);
 	g_autofree char *c_marker = g_build_filename(c, MARKER_NOTE, NULL);
 	g_autofree char *e_meta = g_build_filename(e, "driver.meta.json", NULL);
@@ -1557,7 +1524,7 @@ test_scan_untrusted_notes_func(void)
 	g_assert_cmpint(symlink("driver.meta.json", e_meta), ==, 0);
 
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 	failures = failures_text(result);
 	g_assert_cmpstr(failures, ==,
@@ -1581,25 +1548,22 @@ test_scan_untrusted_notes_func(void)
 	g_assert_true(g_file_test(e_meta, G_FILE_TEST_IS_SYMLINK));
 
 	/* none was run, none quarantined */
-	log = read_log(root);
+	log = read_log(fx->root);
 	g_assert_cmpuint(g_strv_length(log), ==, 0);
 	g_assert_cmpuint(result->stats.newly_failed, ==, 0);
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++)
-		assert_not_renamed(drivers, names[i]);
+		assert_not_renamed(fx->drivers, names[i]);
 	g_assert_cmpuint(scan_warnings->len, ==, 5);
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_vanished_func(void)
+test_scan_vanished_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
-	g_autofree char *a = make_driver(drivers, "a_refresh", "vanish", OLD_META("drv.a"));
-	g_autofree char *b = make_driver(drivers, "b_first", "vanish", NULL);
+	g_autofree char *a = make_driver(fx->drivers, "a_refresh", "vanish", OLD_META("drv.a"));
+	g_autofree char *b = make_driver(fx->drivers, "b_first", "vanish", NULL);
 	StdiolinkDriverScanOptions options = {TRUE, 0, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) result = NULL;
 	g_autoptr(GError) error = NULL;
@@ -1608,7 +1572,7 @@ test_scan_vanished_func(void)
 
 	/* each export moves its folder out of drivers/ and fails */
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 
 	/* one failure each, saying so, and nothing else tried on them */
@@ -1618,22 +1582,19 @@ test_scan_vanished_func(void)
 			"the driver folder went away during the scan");
 	g_assert_cmpuint(result->stats.newly_failed, ==, 0);
 	g_assert_cmpuint(result->stats.updated, ==, 0);
-	g_assert_false(exists(drivers, "a_refresh"));
-	g_assert_false(exists(drivers, "b_first.failed"));
-	g_assert_true(exists(root, "vanished-a_refresh"));
-	g_assert_true(exists(root, "vanished-b_first"));
+	g_assert_false(exists(fx->drivers, "a_refresh"));
+	g_assert_false(exists(fx->drivers, "b_first.failed"));
+	g_assert_true(exists(fx->root, "vanished-a_refresh"));
+	g_assert_true(exists(fx->root, "vanished-b_first"));
 	g_assert_cmpuint(scan_warnings->len, ==, 2);
 	g_ptr_array_set_size(scan_warnings, 0);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 static void
-test_scan_large_pool_func(void)
+test_scan_large_pool_func(ScanFixture *fx, gconstpointer unused)
 {
-	g_autofree char *root = sl_test_make_tmp_dir("stdiolink-dscan-XXXXXX");
-	g_autofree char *drivers = g_build_filename(root, "drivers", NULL);
 	StdiolinkDriverScanOptions options = {FALSE, 64, 0, NULL};
 	g_autoptr(StdiolinkDriverScanResult) result = NULL;
 	g_autoptr(GError) error = NULL;
@@ -1644,19 +1605,18 @@ test_scan_large_pool_func(void)
 		g_autofree char *name = g_strdup_printf("q%02u", i);
 		g_autofree char *behaviour = g_strdup_printf("wait-peers 64 drv.q%02u", i);
 
-		g_free(make_driver(drivers, name, behaviour, NULL));
+		g_free(make_driver(fx->drivers, name, behaviour, NULL));
 	}
 
 	progress_init(&progress);
-	result = run_scan(drivers, &options, &progress, NULL, &error);
+	result = run_scan(fx->drivers, &options, &progress, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(result->failures->len, ==, 0);
 	g_assert_cmpuint(result->drivers->len, ==, 66);
-	g_assert_cmpuint(most_at_once(root, 66), ==, 64);
+	g_assert_cmpuint(most_at_once(fx->root, 66), ==, 64);
 	g_assert_cmpuint(progress.last_done, ==, 66);
 
 	progress_clear(&progress);
-	sl_test_remove_tree(root);
 }
 
 int
@@ -1668,30 +1628,29 @@ main(int argc, char **argv)
 	export_driver = g_getenv("SL_TEST_EXPORT_DRIVER");
 	g_assert_nonnull(export_driver);
 
-	g_test_add_func("/driver-scan/mixed", test_scan_mixed_func);
-	g_test_add_func("/driver-scan/refresh", test_scan_refresh_func);
-	g_test_add_func("/driver-scan/no-refresh", test_scan_no_refresh_func);
-	g_test_add_func("/driver-scan/parallelism", test_scan_parallelism_func);
-	g_test_add_func("/driver-scan/cancel", test_scan_cancel_func);
-	g_test_add_func("/driver-scan/cancel-before-start", test_scan_cancel_before_func);
-	g_test_add_func("/driver-scan/missing-dir", test_scan_missing_dir_func);
+	add_scan_test("/driver-scan/mixed", test_scan_mixed_func);
+	add_scan_test("/driver-scan/refresh", test_scan_refresh_func);
+	add_scan_test("/driver-scan/no-refresh", test_scan_no_refresh_func);
+	add_scan_test("/driver-scan/parallelism", test_scan_parallelism_func);
+	add_scan_test("/driver-scan/cancel", test_scan_cancel_func);
+	add_scan_test("/driver-scan/cancel-before-start", test_scan_cancel_before_func);
+	add_scan_test("/driver-scan/missing-dir", test_scan_missing_dir_func);
 	g_test_add_func("/driver-scan/fifo-meta", test_scan_fifo_meta_func);
-	g_test_add_func("/driver-scan/load-capped", test_load_capped_func);
-	g_test_add_func("/driver-scan/unreadable-folder", test_scan_unreadable_folder_func);
-	g_test_add_func("/driver-scan/recover-refresh", test_scan_recover_refresh_func);
-	g_test_add_func("/driver-scan/recover-first-export", test_scan_recover_first_export_func);
-	g_test_add_func("/driver-scan/rename-refused", test_scan_rename_refused_func);
-	g_test_add_func("/driver-scan/quarantine-drops-meta",
-			test_scan_quarantine_drops_meta_func);
-	g_test_add_func("/driver-scan/symlinked-meta", test_scan_symlinked_meta_func);
-	g_test_add_func("/driver-scan/cancel-after-listing", test_scan_cancel_after_listing_func);
-	g_test_add_func("/driver-scan/no-fds", test_scan_no_fds_func);
-	g_test_add_func("/driver-scan/bad-interpreter", test_scan_bad_interpreter_func);
-	g_test_add_func("/driver-scan/unguarded", test_scan_unguarded_func);
-	g_test_add_func("/driver-scan/atomic-leftovers", test_scan_atomic_leftovers_func);
-	g_test_add_func("/driver-scan/untrusted-notes", test_scan_untrusted_notes_func);
-	g_test_add_func("/driver-scan/vanished", test_scan_vanished_func);
-	g_test_add_func("/driver-scan/large-pool", test_scan_large_pool_func);
+	add_scan_test("/driver-scan/load-capped", test_load_capped_func);
+	add_scan_test("/driver-scan/unreadable-folder", test_scan_unreadable_folder_func);
+	add_scan_test("/driver-scan/recover-refresh", test_scan_recover_refresh_func);
+	add_scan_test("/driver-scan/recover-first-export", test_scan_recover_first_export_func);
+	add_scan_test("/driver-scan/rename-refused", test_scan_rename_refused_func);
+	add_scan_test("/driver-scan/quarantine-drops-meta", test_scan_quarantine_drops_meta_func);
+	add_scan_test("/driver-scan/symlinked-meta", test_scan_symlinked_meta_func);
+	add_scan_test("/driver-scan/cancel-after-listing", test_scan_cancel_after_listing_func);
+	add_scan_test("/driver-scan/no-fds", test_scan_no_fds_func);
+	add_scan_test("/driver-scan/bad-interpreter", test_scan_bad_interpreter_func);
+	add_scan_test("/driver-scan/unguarded", test_scan_unguarded_func);
+	add_scan_test("/driver-scan/atomic-leftovers", test_scan_atomic_leftovers_func);
+	add_scan_test("/driver-scan/untrusted-notes", test_scan_untrusted_notes_func);
+	add_scan_test("/driver-scan/vanished", test_scan_vanished_func);
+	add_scan_test("/driver-scan/large-pool", test_scan_large_pool_func);
 
 	return g_test_run();
 }
