@@ -306,28 +306,42 @@ pid_gone(SlDaemonFixture *fx, gpointer data)
 
 /* ---- upgrade checks -------------------------------------------------------------------- */
 
-/* an upgrade request sent as plain HTTP, to read the refusal */
-static char *
-refused_upgrade(SlDaemonFixture *fx, const char *path, const char *origin, guint *status)
+/* an upgrade request sent as plain HTTP with one optional extra header, to read the answer */
+static SoupMessage *
+send_upgrade(SlDaemonFixture *fx, const char *path, const char *header, const char *value,
+	     char **body)
 {
 	g_autofree char *url = g_strconcat(fx->base_url, path, NULL);
-	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+	SoupMessage *msg = soup_message_new("GET", url);
 	SoupMessageHeaders *headers = soup_message_get_request_headers(msg);
-	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GBytes) reply = NULL;
 	g_autoptr(GError) error = NULL;
 
 	soup_message_headers_replace(headers, "Upgrade", "websocket");
 	soup_message_headers_replace(headers, "Connection", "Upgrade");
 	soup_message_headers_replace(headers, "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
 	soup_message_headers_replace(headers, "Sec-WebSocket-Version", "13");
-	if (origin != NULL)
-		soup_message_headers_replace(headers, "Origin", origin);
-	body = soup_session_send_and_read(fx->session, msg, NULL, &error);
+	if (header != NULL)
+		soup_message_headers_replace(headers, header, value);
+	reply = soup_session_send_and_read(fx->session, msg, NULL, &error);
 	g_assert_no_error(error);
+	if (body != NULL)
+		*body = g_strndup(g_bytes_get_data(reply, NULL), g_bytes_get_size(reply));
+	return msg;
+}
+
+/* the refusal of an upgrade, which carries no CORS origin */
+static char *
+refused_upgrade(SlDaemonFixture *fx, const char *path, const char *origin, guint *status)
+{
+	char *body = NULL;
+	g_autoptr(SoupMessage) msg = send_upgrade(fx, path, origin != NULL ? "Origin" : NULL,
+						  origin, &body);
+
 	*status = soup_message_get_status(msg);
 	g_assert_null(soup_message_headers_get_one(soup_message_get_response_headers(msg),
 						   "Access-Control-Allow-Origin"));
-	return g_strndup(g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+	return body;
 }
 
 static void
@@ -1155,24 +1169,12 @@ test_cli_exec_func(void)
 	sl_daemon_fixture_clear(&fx);
 }
 
-/* an upgrade with one extra request header, to read the refusal */
+/* the status of an upgrade with one extra request header */
 static guint
 upgrade_status(SlDaemonFixture *fx, const char *path, const char *header, const char *value)
 {
-	g_autofree char *url = g_strconcat(fx->base_url, path, NULL);
-	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
-	SoupMessageHeaders *headers = soup_message_get_request_headers(msg);
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(GError) error = NULL;
+	g_autoptr(SoupMessage) msg = send_upgrade(fx, path, header, value, NULL);
 
-	soup_message_headers_replace(headers, "Upgrade", "websocket");
-	soup_message_headers_replace(headers, "Connection", "Upgrade");
-	soup_message_headers_replace(headers, "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-	soup_message_headers_replace(headers, "Sec-WebSocket-Version", "13");
-	if (header != NULL)
-		soup_message_headers_replace(headers, header, value);
-	body = soup_session_send_and_read(fx->session, msg, NULL, &error);
-	g_assert_no_error(error);
 	return soup_message_get_status(msg);
 }
 

@@ -243,6 +243,22 @@ spawn_under_journal(SlDaemonFixture *fx, const char *run_dir, int stderr_fd)
 	return daemon;
 }
 
+/* skips without namespaces; else the data root, its run/ for /run, and a file for stderr */
+static gboolean
+journal_setup(SlDaemonFixture *fx, char **run_dir, char **err_path, int *stderr_fd)
+{
+	if (!can_unshare()) {
+		g_test_skip("no user and mount namespaces here: /run cannot be replaced");
+		return FALSE;
+	}
+	sl_daemon_fixture_init(fx);
+	*run_dir = sl_test_make_dir(fx->root, "run");
+	*err_path = sl_daemon_fixture_path(fx, "stderr.txt");
+	*stderr_fd = open(*err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	g_assert_cmpint(*stderr_fd, >=, 0);
+	return TRUE;
+}
+
 static void
 test_journal_func(void)
 {
@@ -256,19 +272,12 @@ test_journal_func(void)
 	g_autoptr(GError) error = NULL;
 	int stderr_fd;
 
-	if (!can_unshare()) {
-		g_test_skip("no user and mount namespaces here: /run cannot be replaced");
+	if (!journal_setup(&fx, &run_dir, &err_path, &stderr_fd))
 		return;
-	}
-	sl_daemon_fixture_init(&fx);
-	run_dir = sl_test_make_dir(fx.root, "run");
 	socket = bind_journal_socket(run_dir);
 
 	/* a driver folder with nothing in it: a warning with fields of its own */
 	g_free(sl_test_make_dir(fx.root, "drivers/empty"));
-	err_path = sl_daemon_fixture_path(&fx, "stderr.txt");
-	stderr_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	g_assert_cmpint(stderr_fd, >=, 0);
 	daemon = spawn_under_journal(&fx, run_dir, stderr_fd);
 
 	entries = receive_journal_until(socket, "STDIOLINK_DRIVER_DIR=");
@@ -301,15 +310,8 @@ test_journal_unreachable_func(void)
 	g_autoptr(GError) error = NULL;
 	int stderr_fd;
 
-	if (!can_unshare()) {
-		g_test_skip("no user and mount namespaces here: /run cannot be replaced");
+	if (!journal_setup(&fx, &run_dir, &err_path, &stderr_fd))
 		return;
-	}
-	sl_daemon_fixture_init(&fx);
-	run_dir = sl_test_make_dir(fx.root, "run");
-	err_path = sl_daemon_fixture_path(&fx, "stderr.txt");
-	stderr_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	g_assert_cmpint(stderr_fd, >=, 0);
 	daemon = spawn_under_journal(&fx, run_dir, stderr_fd);
 
 	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(daemon));
