@@ -447,14 +447,7 @@ sl_daemon_fixture_read_events(SlDaemonFixture *fx, const char *instance_id)
 gboolean
 sl_daemon_fixture_pid_alive(GPid pid)
 {
-	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", pid);
-	g_autofree char *stat = NULL;
-	const char *close_paren;
-
-	if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
-		return FALSE;
-	close_paren = strrchr(stat, ')');
-	return close_paren != NULL && close_paren[1] == ' ' && close_paren[2] != 'Z';
+	return !sl_test_process_gone(pid);
 }
 
 /* ---- a request held in a thread of its own ------------------------------------------ */

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <glib/gstdio.h>
@@ -244,4 +245,48 @@ sl_test_read_line(GDataInputStream *stream)
 	if (error != NULL)
 		g_test_message("reading the program's output: %s", error->message);
 	return line;
+}
+
+/**
+ * sl_test_process_gone:
+ * @pid: a process id
+ *
+ * Returns: %TRUE if no process has @pid, or only a zombie (killed, not reaped yet)
+ */
+gboolean
+sl_test_process_gone(GPid pid)
+{
+	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
+	g_autofree char *stat = NULL;
+	const char *paren;
+
+	if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
+		return TRUE;
+	paren = strrchr(stat, ')');
+	return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+static void
+bus_flushed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	gboolean *done = user_data;
+
+	g_assert_true(stdiolink_event_bus_flush_finish(STDIOLINK_EVENT_BUS(source), res, NULL));
+	*done = TRUE;
+}
+
+/**
+ * sl_test_flush_bus:
+ * @bus: an event bus
+ *
+ * Runs the default main context until every event published so far is in the event log.
+ */
+void
+sl_test_flush_bus(StdiolinkEventBus *bus)
+{
+	gboolean done = FALSE;
+
+	stdiolink_event_bus_flush_async(bus, NULL, bus_flushed_cb, &done);
+	while (!done)
+		g_main_context_iteration(NULL, TRUE);
 }

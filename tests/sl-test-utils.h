@@ -2,6 +2,8 @@
 
 #include <gio/gio.h>
 
+#include "stdiolink.h"
+
 G_BEGIN_DECLS
 
 /* File helpers shared by the test programs: each one asserts instead of returning errors. */
@@ -17,5 +19,9 @@ void sl_test_copy_tree(const char *src, const char *dst);
 GPtrArray *sl_test_capture_scan_warnings(const char *dir_field);
 
 char *sl_test_read_line(GDataInputStream *stream);
+
+/* processes and the event bus */
+gboolean sl_test_process_gone(GPid pid);
+void sl_test_flush_bus(StdiolinkEventBus *bus);
 
 G_END_DECLS

@@ -276,23 +276,6 @@ read_in(const char *dir, const char *name)
 	return sl_test_read_file(path);
 }
 
-static gboolean
-process_gone(pid_t pid)
-{
-	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
-	g_autofree char *stat = NULL;
-	const char *state;
-
-	if (kill(pid, 0) != 0 && errno == ESRCH)
-		return TRUE;
-
-	/* an orphan killed but not yet reaped by its new parent is a zombie: gone too */
-	if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
-		return TRUE;
-	state = strrchr(stat, ')');
-	return state != NULL && state[1] == ' ' && state[2] == 'Z';
-}
-
 /* the process named in @dir/@name has ended; an orphan is given up to 5 s to die */
 static void
 assert_process_gone(const char *dir, const char *name)
@@ -301,9 +284,9 @@ assert_process_gone(const char *dir, const char *name)
 	pid_t pid = (pid_t)g_ascii_strtoll(text, NULL, 10);
 
 	g_assert_cmpint(pid, >, 0);
-	for (guint i = 0; i < 500 && !process_gone(pid); i++)
+	for (guint i = 0; i < 500 && !sl_test_process_gone(pid); i++)
 		g_usleep(10000);
-	g_assert_true(process_gone(pid));
+	g_assert_true(sl_test_process_gone(pid));
 }
 
 static void

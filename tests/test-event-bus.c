@@ -18,25 +18,6 @@ data_for(const char *project_id, gint n)
 }
 
 static void
-flush_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	gboolean *done = user_data;
-
-	g_assert_true(stdiolink_event_bus_flush_finish(STDIOLINK_EVENT_BUS(source), res, NULL));
-	*done = TRUE;
-}
-
-static void
-flush_sync(StdiolinkEventBus *bus)
-{
-	gboolean done = FALSE;
-
-	stdiolink_event_bus_flush_async(bus, NULL, flush_cb, &done);
-	while (!done)
-		g_main_context_iteration(NULL, TRUE);
-}
-
-static void
 wait_history(StdiolinkEventBus *bus)
 {
 	while (!stdiolink_event_bus_is_history_loaded(bus))
@@ -201,7 +182,7 @@ test_log_file_func(void)
 	json_object_set_string_member(data, "instanceId", "inst_1a2b3c4d");
 	stdiolink_event_bus_publish(bus, "instance.finished", data);
 	stdiolink_event_bus_publish(bus, "schedule.triggered", data_for("p2", 7));
-	flush_sync(bus);
+	sl_test_flush_bus(bus);
 
 	/* one compact record per line, keys sorted */
 	text = sl_test_read_file(path);
@@ -249,7 +230,7 @@ test_history_func(void)
 	g_clear_pointer(&got, g_free);
 	got = query_string(bus, 0, NULL, "p1");
 	g_assert_cmpstr(got, ==, "schedule.triggered:9 instance.started:1");
-	flush_sync(bus);
+	sl_test_flush_bus(bus);
 
 	g_clear_object(&bus);
 	sl_test_remove_tree(root);

@@ -216,16 +216,6 @@ shutdown_sync(StdiolinkInstanceManager *m)
 	g_assert_no_error(error);
 }
 
-static void
-bus_flush_sync(StdiolinkEventBus *bus)
-{
-	g_autoptr(GAsyncResult) res = NULL;
-
-	stdiolink_event_bus_flush_async(bus, NULL, done_cb, &res);
-	WAIT_UNTIL(res != NULL);
-	g_assert_true(stdiolink_event_bus_flush_finish(bus, res, NULL));
-}
-
 static guint
 count_tmp_files(const char *prefix)
 {
@@ -244,7 +234,7 @@ static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
 	shutdown_sync(fx->m);
-	bus_flush_sync(fx->bus);
+	sl_test_flush_bus(fx->bus);
 	g_signal_handlers_disconnect_by_data(fx->m, fx);
 	g_signal_handlers_disconnect_by_data(fx->bus, fx);
 	g_clear_object(&fx->m);
@@ -334,23 +324,6 @@ read_pid_file(const char *path)
 	wait_file(path);
 	text = sl_test_read_file(path);
 	return (GPid)atoi(text);
-}
-
-static gboolean
-process_gone(GPid pid)
-{
-	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
-	g_autofree char *stat = NULL;
-	const char *paren;
-
-	if (kill(pid, 0) != 0 && errno == ESRCH)
-		return TRUE;
-
-	/* a zombie nobody reaped yet is dead too */
-	if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
-		return TRUE;
-	paren = strrchr(stat, ')');
-	return paren != NULL && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 /* the project log without timestamps, one entry per line */
@@ -459,7 +432,7 @@ test_events_log_func(Fixture *fx, gconstpointer data)
 	char *f;
 
 	wait_event(fx, "instance.finished", id);
-	bus_flush_sync(fx->bus);
+	sl_test_flush_bus(fx->bus);
 
 	/* both events are in events.jsonl, in order */
 	text = sl_test_read_file(path);
@@ -558,10 +531,10 @@ test_stop_kills_children_func(Fixture *fx, gconstpointer data)
 	GPid child = read_pid_file(pid_file);
 
 	g_assert_cmpint(child, >, 0);
-	g_assert_false(process_gone(child));
+	g_assert_false(sl_test_process_gone(child));
 	g_assert_true(stdiolink_instance_manager_terminate(fx->m, id));
 	wait_event(fx, "instance.finished", id);
-	WAIT_UNTIL(process_gone(child));
+	WAIT_UNTIL(sl_test_process_gone(child));
 }
 
 static void
@@ -578,7 +551,7 @@ test_exit_kills_children_func(Fixture *fx, gconstpointer data)
 	child = read_pid_file(pid_file);
 	summary = event_summary(fx, id);
 	g_assert_cmpstr(summary, ==, "started finished:0:normal");
-	WAIT_UNTIL(process_gone(child));
+	WAIT_UNTIL(sl_test_process_gone(child));
 }
 
 static void
@@ -594,12 +567,12 @@ test_drain_gives_up_func(Fixture *fx, gconstpointer data)
 	/* a child outside the group holds the pipes; the instance still ends */
 	wait_event(fx, "instance.finished", id);
 	child = read_pid_file(pid_file);
-	g_assert_false(process_gone(child));
+	g_assert_false(sl_test_process_gone(child));
 	lines = read_log_lines(fx, "p1");
 	g_assert_cmpint(index_of(lines, "before"), ==, 0);
 
 	kill(child, SIGKILL);
-	WAIT_UNTIL(process_gone(child));
+	WAIT_UNTIL(sl_test_process_gone(child));
 }
 
 static void
@@ -1086,7 +1059,7 @@ test_dispose_kills_func(Fixture *fx, gconstpointer data)
 
 	/* dropping the manager kills what still runs and publishes nothing more */
 	fixture_use_manager(fx, 5000);
-	WAIT_UNTIL(process_gone(child));
+	WAIT_UNTIL(sl_test_process_gone(child));
 	g_assert_cmpuint(count_events(fx, "instance.finished", id), ==, 0);
 	g_assert_cmpuint(count_tmp_files("stdiolink_server."), ==, 0);
 	g_assert_cmpuint(count_tmp_files("stdiolink_guard_"), ==, 0);

@@ -94,25 +94,6 @@ fixture_setup(Fixture *f, gconstpointer data)
 }
 
 static void
-flush_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	gboolean *done = user_data;
-
-	g_assert_true(stdiolink_event_bus_flush_finish(STDIOLINK_EVENT_BUS(source), res, NULL));
-	*done = TRUE;
-}
-
-static void
-flush_bus(StdiolinkEventBus *bus)
-{
-	gboolean done = FALSE;
-
-	stdiolink_event_bus_flush_async(bus, NULL, flush_cb, &done);
-	while (!done)
-		g_main_context_iteration(NULL, TRUE);
-}
-
-static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
 	/* each test leaves its jobs finished: the manager goes at once */
@@ -122,7 +103,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 		g_main_context_iteration(NULL, FALSE);
 	g_assert_null(f->jobs);
 
-	flush_bus(f->bus);
+	sl_test_flush_bus(f->bus);
 	g_clear_object(&f->bus);
 	g_ptr_array_unref(f->events);
 	g_assert_true(sl_test_remove_tree(f->root));
@@ -427,7 +408,7 @@ test_events(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(progress, ==, "{\"done\":3,\"total\":3}");
 
 	/* the same sequence reached the event log */
-	flush_bus(f->bus);
+	sl_test_flush_bus(f->bus);
 	text = sl_test_read_file(f->events_path);
 	lines = g_strsplit(text, "\n", -1);
 	for (guint i = 0; lines[i] != NULL && *lines[i] != '\0'; i++) {
